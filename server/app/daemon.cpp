@@ -1,0 +1,69 @@
+#include "daemon.h"
+
+#include "goopversion.h"
+#include "logcategories.h"
+#include "logsink.h"
+#include "rendezvousserver.h"
+#include "signalwatcher.h"
+
+#include <QCoreApplication>
+#include <QTimer>
+
+#include <cstdio>
+#include <sys/resource.h>
+
+namespace {
+
+// Descriptors kept free beyond the connection cap: the listener, log output, the signal pair.
+constexpr long reservedDescriptors = 64;
+
+// Long enough for the closing streams' last bytes to leave, well inside systemd's and the
+// issue's 2 s stop budget.
+constexpr auto closingGrace = std::chrono::milliseconds(200);
+
+} // namespace
+
+long raiseOpenFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 1024;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? 1 << 20 : static_cast<long>(limit.rlim_cur);
+}
+
+int runDaemon(const ServerConfig &config)
+{
+    LogSink sink;
+    Logging::install(&sink, config.logLevel);
+
+    const long openFiles = raiseOpenFileLimit();
+    const int maxConnections = config.maxConnections > 0
+        ? config.maxConnections
+        : static_cast<int>(qMax(16L, openFiles - reservedDescriptors));
+
+    SignalWatcher signalWatcher;
+    RendezvousServer server(config, maxConnections, sink);
+    if (const auto error = server.listen()) {
+        Logging::uninstall();
+        std::fprintf(stderr, "goop-rendezvous: %s\n", qPrintable(*error));
+        return 1;
+    }
+    qCInfo(lcApp, "goop-rendezvous %s ready (open-file limit %ld, peer ttl %lld ms, heartbeat %lld ms)",
+           GOOP_VERSION, openFiles, static_cast<long long>(config.peerTtl.count()),
+           static_cast<long long>(config.heartbeat.count()));
+
+    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&server](int signalNumber) {
+        qCInfo(lcApp, "stopping on signal %d", signalNumber);
+        server.stop();
+        QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
+    });
+    const int exitCode = QCoreApplication::exec();
+    qCInfo(lcApp, "stopped");
+    Logging::uninstall();
+    return exitCode;
+}

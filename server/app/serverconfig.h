@@ -1,0 +1,47 @@
+#pragma once
+
+#include "logging.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+
+// Everything the daemon can be told, with its defaults; filled from the command line, then the
+// environment (a flag wins over its variable).
+struct ServerConfig
+{
+    QString host = QStringLiteral("localhost"); // empty: every interface
+    quint16 port = 8787;
+
+    std::chrono::milliseconds peerTtl{30000};   // silence after which a peer is removed
+    std::chrono::milliseconds heartbeat{25000}; // `: ping` period on every stream
+    std::chrono::milliseconds requestTimeout{10000}; // to receive one whole request
+    std::chrono::milliseconds idleTimeout{120000};   // a keep-alive connection with no request
+
+    qint64 maxBodyBytes = 64 * 1024;
+    qint64 maxHeaderBytes = 16 * 1024;
+    int maxConnections = 0; // 0: as many as the open-file limit allows
+    qint64 maxSubscriberBacklogBytes = 1024 * 1024; // unsent bytes before a stream is dropped
+
+    Logging::Level logLevel = Logging::Level::Info;
+
+    QString listenAddressText() const;
+};
+
+// What the command line asks for: run with a configuration, or print something and exit.
+struct CommandLine
+{
+    enum class Action { Run, PrintAndExit, FailAndExit };
+
+    Action action = Action::Run;
+    ServerConfig config;
+    QString text; // help, version or the one-line error
+
+    // `environment` holds GOOP_RENDEZVOUS_ADDR and GOOP_LOG_LEVEL when set.
+    static CommandLine parse(const QStringList &arguments,
+                             const QHash<QString, QString> &environment);
+};
+
+// "30s", "500ms", "2m", "1.5s" or a plain number of seconds.
+std::optional<std::chrono::milliseconds> parseDuration(const QString &text);

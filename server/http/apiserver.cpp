@@ -1,0 +1,130 @@
+#include "apiserver.h"
+
+#include "connectionguard.h"
+#include "dashboardfiles.h"
+#include "eventhub.h"
+#include "logcategories.h"
+#include "logsink.h"
+#include "presenceservice.h"
+#include "sseframe.h"
+
+#include <QElapsedTimer>
+#include <QHttpServerRequest>
+#include <QTcpSocket>
+
+namespace {
+
+QByteArrayView methodName(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case QHttpServerRequest::Method::Get: return "GET";
+    case QHttpServerRequest::Method::Put: return "PUT";
+    case QHttpServerRequest::Method::Delete: return "DELETE";
+    case QHttpServerRequest::Method::Post: return "POST";
+    case QHttpServerRequest::Method::Head: return "HEAD";
+    case QHttpServerRequest::Method::Options: return "OPTIONS";
+    case QHttpServerRequest::Method::Patch: return "PATCH";
+    case QHttpServerRequest::Method::Connect: return "CONNECT";
+    case QHttpServerRequest::Method::Trace: return "TRACE";
+    default: return "OTHER";
+    }
+}
+
+// The Allow header of a 405, e.g. "GET, HEAD".
+QByteArray allowHeader(QHttpServerRequest::Methods methods)
+{
+    QByteArray names;
+    for (const auto method : {QHttpServerRequest::Method::Get, QHttpServerRequest::Method::Head,
+                              QHttpServerRequest::Method::Post}) {
+        if (methods.testFlag(method))
+            names += (names.isEmpty() ? "" : ", ") + methodName(method).toByteArray();
+    }
+    return "Allow: " + names + "\r\n";
+}
+
+const QByteArray eventStreamHead = QByteArrayLiteral(
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Connection: keep-alive\r\n"
+    "X-Accel-Buffering: no\r\n");
+
+} // namespace
+
+ApiServer::ApiServer(PresenceService &presence, EventHub &events, const LogSink &logs,
+                     const DashboardFiles &dashboard, QObject *parent)
+    : QAbstractHttpServer(parent), m_presence(presence), m_events(events)
+{
+    m_routes.insert(QStringLiteral("/publish"), Route{QHttpServerRequest::Method::Post, [this](const auto &request, auto *) {
+        return publish(request);
+    }});
+    m_routes.insert(QStringLiteral("/events"), Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *socket) {
+        return openEventStream(socket);
+    }});
+    m_routes.insert(QStringLiteral("/peers.json"), Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
+        return std::optional(HttpReply::json(m_presence.peersJson()));
+    }});
+    m_routes.insert(QStringLiteral("/healthz"), Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head, [](const auto &, auto *) {
+        HttpReply reply{200, "text/plain; charset=utf-8", "ok", {}};
+        return std::optional(reply);
+    }});
+    m_routes.insert(QStringLiteral("/logs.json"), Route{QHttpServerRequest::Method::Get, [&logs](const auto &, auto *) {
+        return std::optional(HttpReply::json(logs.recentLinesJson()));
+    }});
+    for (const QString &path : dashboard.paths()) {
+        m_routes.insert(path, Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head, [&dashboard, path](const auto &request, auto *) {
+            return std::optional(dashboard.reply(path, request.value("If-None-Match")));
+        }});
+    }
+}
+
+bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QElapsedTimer clock;
+    clock.start();
+    const QByteArrayView method = methodName(request.method());
+    const QString path = request.url().path();
+    const auto found = m_routes.constFind(path);
+
+    std::optional<HttpReply> reply;
+    if (found == m_routes.cend()) {
+        reply = HttpReply::text(404, "404 page not found");
+    } else if (!found->methods.testFlag(request.method())) {
+        reply = HttpReply::text(405, "method not allowed");
+        reply->extraHeaders += allowHeader(found->methods);
+    } else {
+        reply = found->handler(request, socket);
+    }
+    if (reply)
+        socket->write(reply->serialize(request.method() == QHttpServerRequest::Method::Head));
+    qCDebug(lcHttp, "%s %s %d %.3f ms %s:%u", method.data(), qPrintable(path), reply ? reply->status : 200,
+            static_cast<double>(clock.nsecsElapsed()) / 1e6,
+            qPrintable(socket->peerAddress().toString()), socket->peerPort());
+    return true;
+}
+
+void ApiServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
+{
+    // handleRequest() answers every request, so this is never reached; answer safely anyway.
+    socket->write(HttpReply::text(404, "404 page not found").serialize());
+}
+
+std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request)
+{
+    auto parsed = PresenceMessage::parse(request.body());
+    if (auto *error = std::get_if<PresenceMessage::Error>(&parsed)) {
+        qCInfo(lcHttp, "publish rejected: %s", error->text.constData());
+        return HttpReply::text(400, error->text);
+    }
+    m_presence.publish(std::get<PresenceMessage>(std::move(parsed)));
+    return HttpReply{204, {}, {}, {}};
+}
+
+std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
+{
+    // No Content-Length: the body runs until the connection closes.
+    socket->write(eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello);
+    ConnectionGuard::of(socket)->startStreaming();
+    m_events.subscribe(socket);
+    return std::nullopt;
+}

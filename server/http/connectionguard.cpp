@@ -1,0 +1,233 @@
+#include "connectionguard.h"
+
+#include "httpreply.h"
+#include "logcategories.h"
+
+#include <QTcpSocket>
+
+namespace {
+
+const char guardProperty[] = "goop.connectionGuard";
+
+// Position just past the blank line that ends a header block ("\r\n\r\n" or a bare "\n\n"),
+// or -1. The search starts a few bytes before `from`, so that a line end split over two
+// chunks is found.
+qsizetype headEnd(const QByteArray &buffer, qsizetype from)
+{
+    for (qsizetype i = buffer.indexOf('\n', qMax<qsizetype>(0, from - 3)); i >= 0;
+         i = buffer.indexOf('\n', i + 1)) {
+        if (i + 1 < buffer.size() && buffer[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < buffer.size() && buffer[i + 1] == '\r' && buffer[i + 2] == '\n')
+            return i + 3;
+    }
+    return -1;
+}
+
+bool isTokenChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool isToken(QByteArrayView text)
+{
+    return !text.isEmpty() && std::all_of(text.begin(), text.end(), isTokenChar);
+}
+
+bool hasToken(QByteArrayView list, QByteArrayView token)
+{
+    for (const QByteArrayView item : list.toByteArray().split(','))
+        if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0)
+            return true;
+    return false;
+}
+
+} // namespace
+
+ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits)
+    : QObject(socket), m_socket(socket), m_limits(limits)
+{
+    socket->setProperty(guardProperty, QVariant::fromValue(static_cast<QObject *>(this)));
+    connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::inspect);
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &ConnectionGuard::timedOut);
+    m_timer.start(limits.idleTimeout);
+}
+
+ConnectionGuard *ConnectionGuard::of(QTcpSocket *socket)
+{
+    return static_cast<ConnectionGuard *>(socket->property(guardProperty).value<QObject *>());
+}
+
+void ConnectionGuard::startStreaming()
+{
+    m_state = State::Streaming;
+    m_timer.stop();
+}
+
+void ConnectionGuard::inspect()
+{
+    if (m_state == State::Streaming || m_state == State::Closing) {
+        m_socket->readAll(); // nothing more is parsed on this connection
+        return;
+    }
+    const QByteArray chunk = m_socket->peek(m_socket->bytesAvailable());
+    qsizetype pos = 0;
+    while (pos < chunk.size()) {
+        if (m_state == State::Idle) {
+            m_state = State::Head;
+            m_timer.start(m_limits.requestTimeout);
+        }
+        if (m_state == State::Head) {
+            const qsizetype searchFrom = m_head.size();
+            const qsizetype room = m_limits.maxHeaderBytes + 4 - m_head.size();
+            m_head.append(chunk.constData() + pos, qMin(room, chunk.size() - pos));
+            const qsizetype end = headEnd(m_head, searchFrom);
+            if (end < 0) {
+                if (m_head.size() > m_limits.maxHeaderBytes)
+                    return reject(431, "request header too large");
+                return;
+            }
+            pos += end - searchFrom;
+            if (!inspectHead(QByteArrayView(m_head).first(end)))
+                return;
+            m_head.clear();
+            if (m_bodyLeft == 0)
+                finishRequest();
+            else
+                m_state = State::Body;
+            continue;
+        }
+        const qint64 take = qMin<qint64>(m_bodyLeft, chunk.size() - pos);
+        m_bodyLeft -= take;
+        pos += take;
+        if (m_bodyLeft == 0)
+            finishRequest();
+    }
+}
+
+bool ConnectionGuard::inspectHead(QByteArrayView head)
+{
+    QList<QByteArrayView> lines;
+    for (qsizetype start = 0; start < head.size();) {
+        qsizetype end = head.indexOf('\n', start);
+        QByteArrayView line = head.sliced(start, end - start);
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (!line.isEmpty())
+            lines.append(line);
+        start = end + 1;
+    }
+    const QList<QByteArray> requestLine = lines.isEmpty() ? QList<QByteArray>()
+                                                          : lines.first().toByteArray().split(' ');
+    if (requestLine.size() != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty()) {
+        reject(400, "bad request: malformed request line");
+        return false;
+    }
+    const QByteArray &version = requestLine[2];
+    if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+        reject(version.startsWith("HTTP/") ? 505 : 400, "bad request: unsupported HTTP version");
+        return false;
+    }
+    if (lines.size() - 1 > m_limits.maxHeaderFields) {
+        reject(431, "too many header fields");
+        return false;
+    }
+
+    std::optional<qint64> contentLength;
+    bool chunked = false;
+    bool keepAlive = version == "HTTP/1.1";
+    bool expectContinue = false;
+    for (const QByteArrayView line : lines.sliced(1)) {
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0 || !isToken(line.first(colon))) {
+            reject(400, "bad request: malformed header line");
+            return false;
+        }
+        const QByteArrayView name = line.first(colon);
+        const QByteArrayView value = line.sliced(colon + 1).trimmed();
+        if (name.compare("Content-Length", Qt::CaseInsensitive) == 0) {
+            bool ok = value.size() <= 18 && !value.isEmpty()
+                && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+            const qint64 length = ok ? value.toLongLong() : -1;
+            if (!ok || (contentLength && *contentLength != length)) {
+                reject(400, "bad request: invalid Content-Length");
+                return false;
+            }
+            contentLength = length;
+        } else if (name.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0) {
+            chunked = true;
+        } else if (name.compare("Connection", Qt::CaseInsensitive) == 0) {
+            if (hasToken(value, "close"))
+                keepAlive = false;
+            else if (hasToken(value, "keep-alive"))
+                keepAlive = true;
+        } else if (name.compare("Expect", Qt::CaseInsensitive) == 0) {
+            if (value.compare("100-continue", Qt::CaseInsensitive) != 0) {
+                reject(417, "expectation failed");
+                return false;
+            }
+            expectContinue = true;
+        }
+    }
+    if (chunked) {
+        reject(411, "length required: send the body with Content-Length");
+        return false;
+    }
+    m_bodyLeft = contentLength.value_or(0);
+    if (m_bodyLeft > m_limits.maxBodyBytes) {
+        reject(413, "request body too large");
+        return false;
+    }
+    if (expectContinue && m_bodyLeft > 0)
+        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+    m_closeAfterResponse = !keepAlive;
+    return true;
+}
+
+void ConnectionGuard::finishRequest()
+{
+    m_state = State::Idle;
+    m_timer.start(m_limits.idleTimeout);
+    if (!m_closeAfterResponse)
+        return;
+    // QtHttpServer answers right after this slot returns; close once that answer is written.
+    m_state = State::Closing;
+    QMetaObject::invokeMethod(
+        this, [this] { m_socket->disconnectFromHost(); }, Qt::QueuedConnection);
+}
+
+void ConnectionGuard::reject(int status, QByteArrayView reason)
+{
+    qCInfo(lcHttp, "rejected %s:%u: %d %s", qPrintable(m_socket->peerAddress().toString()),
+           m_socket->peerPort(), status, reason.data());
+    HttpReply reply = HttpReply::text(status, reason);
+    reply.extraHeaders += "Connection: close\r\n";
+    m_socket->readAll(); // consumed here: QtHttpServer must not parse what was refused
+    m_socket->write(reply.serialize());
+    m_state = State::Closing;
+    m_socket->disconnectFromHost();
+    // A client that does not read its answer must not keep the connection open either.
+    m_timer.start(std::chrono::seconds(2));
+}
+
+void ConnectionGuard::timedOut()
+{
+    switch (m_state) {
+    case State::Head:
+    case State::Body:
+        reject(408, "request timeout");
+        break;
+    case State::Closing:
+        m_socket->abort();
+        break;
+    case State::Idle:
+        m_state = State::Closing;
+        m_socket->disconnectFromHost();
+        m_timer.start(std::chrono::seconds(2));
+        break;
+    case State::Streaming:
+        break;
+    }
+}

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <chrono>
+
+class QTcpSocket;
+
+// Watches one connection's bytes before QtHttpServer 6.4 parses them, and enforces what 6.4
+// does not: a header size cap (431), a body cap (413), a whole request within a time limit
+// (408), well-formed request and header lines (400, so that a malformed header can never make
+// 6.4 drop the headers and read a body as a second request), `Expect: 100-continue`,
+// `Connection: close` / HTTP/1.0, and an idle keep-alive timeout.
+//
+// It connects to readyRead before QtHttpServer does, so it sees each chunk first (peek), and
+// it consumes a rejected request itself so that QtHttpServer never handles it.
+class ConnectionGuard : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Limits
+    {
+        qint64 maxHeaderBytes = 16 * 1024;
+        qint64 maxBodyBytes = 64 * 1024;
+        int maxHeaderFields = 100;
+        std::chrono::milliseconds requestTimeout{10000};
+        std::chrono::milliseconds idleTimeout{120000};
+    };
+
+    ConnectionGuard(QTcpSocket *socket, const Limits &limits); // becomes the socket's child
+
+    static ConnectionGuard *of(QTcpSocket *socket);
+
+    // From now on the connection carries an event stream: no timeouts, and anything the client
+    // sends is discarded rather than parsed as another request.
+    void startStreaming();
+
+private:
+    enum class State { Idle, Head, Body, Streaming, Closing };
+
+    void inspect();
+    bool inspectHead(QByteArrayView head); // false when the request was rejected
+    void finishRequest();
+    void reject(int status, QByteArrayView reason);
+    void timedOut();
+
+    QTcpSocket *m_socket;
+    const Limits m_limits;
+    State m_state = State::Idle;
+    QByteArray m_head;
+    qint64 m_bodyLeft = 0;
+    bool m_closeAfterResponse = false;
+    QTimer m_timer;
+};

@@ -1,0 +1,44 @@
+#include "guardedtcpserver.h"
+
+#include "httpreply.h"
+#include "logcategories.h"
+
+#include <QTcpSocket>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, int maxConnections,
+                                   QObject *parent)
+    : QTcpServer(parent), m_limits(limits), m_maxConnections(maxConnections)
+{
+}
+
+void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
+{
+    if (m_connectionCount >= m_maxConnections) {
+        // Answered without creating a socket object: the cheapest refusal there is. The
+        // descriptor is non-blocking, so a client that does not read cannot stall us.
+        HttpReply reply = HttpReply::text(503, "server busy: too many connections");
+        reply.extraHeaders += "Connection: close\r\nRetry-After: 1\r\n";
+        const QByteArray bytes = reply.serialize();
+        [[maybe_unused]] const auto sent = ::send(static_cast<int>(socketDescriptor), bytes.constData(),
+                                                  static_cast<size_t>(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::close(static_cast<int>(socketDescriptor));
+        if (m_refusedSinceLastLog++ % 1000 == 0)
+            qCWarning(lcHttp, "refusing connections: %d open, the cap (--max-connections)",
+                      m_connectionCount);
+        return;
+    }
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(socketDescriptor)) {
+        qCWarning(lcHttp, "cannot adopt a new connection: %s", qPrintable(socket->errorString()));
+        ::close(static_cast<int>(socketDescriptor));
+        delete socket;
+        return;
+    }
+    ++m_connectionCount;
+    connect(socket, &QObject::destroyed, this, [this] { --m_connectionCount; });
+    new ConnectionGuard(socket, m_limits);
+    addPendingConnection(socket);
+}

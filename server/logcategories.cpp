@@ -1,0 +1,6 @@
+#include "logcategories.h"
+
+Q_LOGGING_CATEGORY(lcApp, "goop.server.app")
+Q_LOGGING_CATEGORY(lcHttp, "goop.server.http")
+Q_LOGGING_CATEGORY(lcPresence, "goop.server.presence")
+Q_LOGGING_CATEGORY(lcSse, "goop.server.sse")
