@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building and testing goop-rendezvous needs on Debian 12, and nothing when it
+# is all there already. Run as root, or with sudo available.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(
+    # build
+    cmake ninja-build g++ pkg-config
+    qt6-base-dev qt6-httpserver-dev qt6-charts-dev libgl-dev
+    libhiredis-dev libsystemd-dev
+    # tests: browser, desktop screenshots, clustering, packaging, the Go reference
+    chromium nodejs npm xvfb xauth imagemagick
+    redis-server caddy golang-go
+    dpkg-dev lintian rpm prometheus systemd
+    # benchmarks
+    wrk curl
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "install-deps: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# playwright-core drives Debian's Chromium; it must never download a browser of its own.
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+    echo "install-deps: installing the browser test's npm packages"
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent)
+fi

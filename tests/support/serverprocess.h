@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QProcess>
+#include <QStringList>
+
+// The real goop-rendezvous binary, started on 127.0.0.1 port 0 with extra arguments; the
+// port it bound is read from its "listening on" log line.
+class ServerProcess
+{
+public:
+    explicit ServerProcess(QStringList extraArguments = {}, QProcessEnvironment environment =
+                                                                QProcessEnvironment::systemEnvironment());
+    ~ServerProcess(); // kills the process if it still runs
+
+    bool start(int timeoutMs = 10000); // false if it did not report listening in time
+    quint16 port() const { return m_port; }
+    QString baseUrl() const;
+    qint64 pid() const { return m_process.processId(); }
+
+    // Sends SIGTERM and waits; returns the milliseconds it took to exit, or -1.
+    qint64 terminate(int timeoutMs = 5000);
+    int exitCode() const { return m_process.exitCode(); }
+    QProcess::ExitStatus exitStatus() const { return m_process.exitStatus(); }
+
+    // Everything the server wrote to stderr so far.
+    QByteArray log();
+
+    static QString binary() { return QStringLiteral(GOOP_RENDEZVOUS_BINARY); }
+
+private:
+    QProcess m_process;
+    QStringList m_arguments;
+    QByteArray m_log;
+    quint16 m_port = 0;
+};
