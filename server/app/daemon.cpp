@@ -5,6 +5,7 @@
 #include "logsink.h"
 #include "rendezvousserver.h"
 #include "signalwatcher.h"
+#include "systemdnotifier.h"
 
 #include <QCoreApplication>
 #include <QTimer>
@@ -56,9 +57,12 @@ int runDaemon(const ServerConfig &config)
     qCInfo(lcApp, "goop-rendezvous %s ready (open-file limit %ld, peer ttl %lld ms, heartbeat %lld ms)",
            GOOP_VERSION, openFiles, static_cast<long long>(config.peerTtl.count()),
            static_cast<long long>(config.heartbeat.count()));
+    SystemdNotifier systemd;
+    systemd.ready(QStringLiteral("Serving on %1").arg(server.url()));
 
-    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&server](int signalNumber) {
+    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&](int signalNumber) {
         qCInfo(lcApp, "stopping on signal %d", signalNumber);
+        systemd.stopping(QStringLiteral("Stopping on signal %1").arg(signalNumber));
         server.stop();
         QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
     });
