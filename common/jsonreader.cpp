@@ -48,13 +48,20 @@ public:
         if (atEnd() || depth > maxDepth)
             return false;
         switch (m_text[m_pos]) {
-        case '{': return object(depth + 1, nullptr);
-        case '[': return array(depth + 1);
-        case '"': return string();
-        case 't': return literal("true");
-        case 'f': return literal("false");
-        case 'n': return literal("null");
-        default: return number();
+        case '{':
+            return object(depth + 1, nullptr);
+        case '[':
+            return array(depth + 1);
+        case '"':
+            return string();
+        case 't':
+            return literal("true");
+        case 'f':
+            return literal("false");
+        case 'n':
+            return literal("null");
+        default:
+            return number();
         }
     }
 
@@ -255,11 +262,21 @@ std::optional<QByteArray> decodeString(QByteArrayView value)
         }
         const char escape = body[++i];
         switch (escape) {
-        case 'b': raw.append('\b'); break;
-        case 'f': raw.append('\f'); break;
-        case 'n': raw.append('\n'); break;
-        case 'r': raw.append('\r'); break;
-        case 't': raw.append('\t'); break;
+        case 'b':
+            raw.append('\b');
+            break;
+        case 'f':
+            raw.append('\f');
+            break;
+        case 'n':
+            raw.append('\n');
+            break;
+        case 'r':
+            raw.append('\r');
+            break;
+        case 't':
+            raw.append('\t');
+            break;
         case 'u': {
             char32_t cp = readHex4(body.sliced(i + 1));
             i += 4;
@@ -277,7 +294,8 @@ std::optional<QByteArray> decodeString(QByteArrayView value)
             appendCodePoint(raw, high || low ? 0xFFFD : cp);
             break;
         }
-        default: raw.append(escape); // '"', '\\' and '/'
+        default:
+            raw.append(escape); // '"', '\\' and '/'
         }
     }
     QByteArray out;

@@ -52,8 +52,9 @@ void appendString(QByteArray &out, QByteArrayView utf8)
         const unsigned char c = static_cast<unsigned char>(utf8[i]);
         if (c >= 0x80) {
             const int n = validSequenceLength(utf8, i);
-            const bool lineSeparator = n == 3 && c == 0xE2 && static_cast<uchar>(utf8[i + 1]) == 0x80
-                && (static_cast<uchar>(utf8[i + 2]) & 0xFE) == 0xA8;
+            const bool lineSeparator = n == 3 && c == 0xE2 &&
+                                       static_cast<uchar>(utf8[i + 1]) == 0x80 &&
+                                       (static_cast<uchar>(utf8[i + 2]) & 0xFE) == 0xA8;
             if (n > 0 && !lineSeparator) {
                 i += n;
                 continue;
@@ -74,11 +75,21 @@ void appendString(QByteArray &out, QByteArrayView utf8)
         }
         flushRun(i);
         switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
+        case '"':
+            out.append("\\\"");
+            break;
+        case '\\':
+            out.append("\\\\");
+            break;
+        case '\n':
+            out.append("\\n");
+            break;
+        case '\r':
+            out.append("\\r");
+            break;
+        case '\t':
+            out.append("\\t");
+            break;
         default:
             out.append("\\u00");
             out.append(hexDigits[c >> 4]);

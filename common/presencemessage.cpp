@@ -52,8 +52,9 @@ std::variant<PresenceMessage, PresenceMessage::Error> PresenceMessage::parse(QBy
         } else if (namesField(member.name, "content")) {
             ok = readString(message.content);
         } else if (namesField(member.name, "ts")) {
-            const auto ts = JsonReader::isNull(member.text) ? std::optional<qint64>(0)
-                                                            : JsonReader::decodeInteger(member.text);
+            const auto ts = JsonReader::isNull(member.text)
+                                ? std::optional<qint64>(0)
+                                : JsonReader::decodeInteger(member.text);
             ok = ts.has_value();
             message.ts = ts.value_or(0);
         } else {
@@ -106,9 +107,12 @@ QByteArray PresenceMessage::toJson() const
 QByteArrayView PresenceMessage::typeName(Type type)
 {
     switch (type) {
-    case Type::Online: return "online";
-    case Type::Update: return "update";
-    case Type::Offline: return "offline";
+    case Type::Online:
+        return "online";
+    case Type::Update:
+        return "update";
+    case Type::Offline:
+        return "offline";
     }
     return {};
 }

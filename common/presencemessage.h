@@ -8,7 +8,12 @@
 // One presence message as peers publish it and subscribers receive it (PROTOCOL.md).
 struct PresenceMessage
 {
-    enum class Type { Online, Update, Offline };
+    enum class Type
+    {
+        Online,
+        Update,
+        Offline
+    };
 
     static constexpr qsizetype maxPeerIdBytes = 256;
     static constexpr qsizetype maxContentBytes = 4096;

@@ -13,18 +13,36 @@ QByteArray goQuoted(QByteArrayView utf8)
             ++i;
         }
         switch (cp) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case '\a': out += "\\a"; continue;
-        case '\b': out += "\\b"; continue;
-        case '\f': out += "\\f"; continue;
-        case '\n': out += "\\n"; continue;
-        case '\r': out += "\\r"; continue;
-        case '\t': out += "\\t"; continue;
-        case '\v': out += "\\v"; continue;
+        case '"':
+            out += "\\\"";
+            continue;
+        case '\\':
+            out += "\\\\";
+            continue;
+        case '\a':
+            out += "\\a";
+            continue;
+        case '\b':
+            out += "\\b";
+            continue;
+        case '\f':
+            out += "\\f";
+            continue;
+        case '\n':
+            out += "\\n";
+            continue;
+        case '\r':
+            out += "\\r";
+            continue;
+        case '\t':
+            out += "\\t";
+            continue;
+        case '\v':
+            out += "\\v";
+            continue;
         }
-        const bool printable = cp == ' '
-            || (QChar::isPrint(cp) && QChar::category(cp) != QChar::Separator_Space);
+        const bool printable =
+            cp == ' ' || (QChar::isPrint(cp) && QChar::category(cp) != QChar::Separator_Space);
         if (printable) {
             out += QString::fromUcs4(&cp, 1).toUtf8();
         } else if (cp < 0x80) {

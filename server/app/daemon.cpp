@@ -44,8 +44,8 @@ int runDaemon(const ServerConfig &config)
 
     const long openFiles = raiseOpenFileLimit();
     const int maxConnections = config.maxConnections > 0
-        ? config.maxConnections
-        : static_cast<int>(qMax(16L, openFiles - reservedDescriptors));
+                                   ? config.maxConnections
+                                   : static_cast<int>(qMax(16L, openFiles - reservedDescriptors));
 
     SignalWatcher signalWatcher;
     RendezvousServer server(config, maxConnections, sink);
@@ -54,7 +54,8 @@ int runDaemon(const ServerConfig &config)
         std::fprintf(stderr, "goop-rendezvous: %s\n", qPrintable(*error));
         return 1;
     }
-    qCInfo(lcApp, "goop-rendezvous %s ready (open-file limit %ld, peer ttl %lld ms, heartbeat %lld ms)",
+    qCInfo(lcApp,
+           "goop-rendezvous %s ready (open-file limit %ld, peer ttl %lld ms, heartbeat %lld ms)",
            GOOP_VERSION, openFiles, static_cast<long long>(config.peerTtl.count()),
            static_cast<long long>(config.heartbeat.count()));
     SystemdNotifier systemd;

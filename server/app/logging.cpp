@@ -15,11 +15,16 @@ QtMessageHandler g_previousHandler = nullptr;
 int syslogPriority(QtMsgType type)
 {
     switch (type) {
-    case QtDebugMsg: return 7;
-    case QtInfoMsg: return 6;
-    case QtWarningMsg: return 4;
-    case QtCriticalMsg: return 3;
-    case QtFatalMsg: return 2;
+    case QtDebugMsg:
+        return 7;
+    case QtInfoMsg:
+        return 6;
+    case QtWarningMsg:
+        return 4;
+    case QtCriticalMsg:
+        return 3;
+    case QtFatalMsg:
+        return 2;
     }
     return 6;
 }
@@ -27,11 +32,16 @@ int syslogPriority(QtMsgType type)
 const char *levelName(QtMsgType type)
 {
     switch (type) {
-    case QtDebugMsg: return "debug";
-    case QtInfoMsg: return "info";
-    case QtWarningMsg: return "warn";
-    case QtCriticalMsg: return "error";
-    case QtFatalMsg: return "fatal";
+    case QtDebugMsg:
+        return "debug";
+    case QtInfoMsg:
+        return "info";
+    case QtWarningMsg:
+        return "warn";
+    case QtCriticalMsg:
+        return "error";
+    case QtFatalMsg:
+        return "fatal";
     }
     return "info";
 }
@@ -48,9 +58,11 @@ void handleMessage(QtMsgType type, const QMessageLogContext &context, const QStr
     line += category + ": " + message.toUtf8() + '\n';
     // /logs.json shows what happened to the network, not every request.
     const bool recent = type != QtDebugMsg;
-    const QString recentLine = recent ? QLatin1Char('[') + QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss"))
-            + QLatin1String("] ") + message
-                                      : QString();
+    const QString recentLine =
+        recent
+            ? QLatin1Char('[') + QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")) +
+                  QLatin1String("] ") + message
+            : QString();
     g_sink->write(std::move(line), recentLine);
     if (type == QtFatalMsg)
         std::abort();

@@ -11,7 +11,13 @@ class LogSink;
 // prefixes under systemd's journal), filtered by GOOP_LOG_LEVEL.
 namespace Logging {
 
-enum class Level { Debug, Info, Warning, Error };
+enum class Level
+{
+    Debug,
+    Info,
+    Warning,
+    Error
+};
 
 std::optional<Level> parseLevel(QStringView name); // debug, info, warn (warning), error
 

@@ -59,7 +59,8 @@ void LogSink::run()
         const qint64 dropped = std::exchange(m_dropped, 0);
         locker.unlock();
         if (dropped > 0)
-            std::fprintf(stderr, "goop.server.app: %lld log lines dropped: stderr was not keeping up\n",
+            std::fprintf(stderr,
+                         "goop.server.app: %lld log lines dropped: stderr was not keeping up\n",
                          static_cast<long long>(dropped));
         for (const QByteArray &line : batch)
             std::fwrite(line.constData(), 1, static_cast<size_t>(line.size()), stderr);

@@ -27,13 +27,10 @@ std::optional<QHostAddress> resolveListenHost(const QString &host)
 
 } // namespace
 
-RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnections, const LogSink &logs,
-                                   QObject *parent)
-    : QObject(parent),
-      m_config(config),
-      m_maxConnections(maxConnections),
-      m_presence(config.peerTtl),
-      m_events(config.maxSubscriberBacklogBytes, config.heartbeat),
+RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnections,
+                                   const LogSink &logs, QObject *parent)
+    : QObject(parent), m_config(config), m_maxConnections(maxConnections),
+      m_presence(config.peerTtl), m_events(config.maxSubscriberBacklogBytes, config.heartbeat),
       m_api(new ApiServer(m_presence, m_events, logs, m_dashboard, this))
 {
     connect(&m_presence, &PresenceService::eventAccepted, &m_events,
@@ -46,7 +43,8 @@ std::optional<QString> RendezvousServer::listen()
 {
     const auto address = resolveListenHost(m_config.host);
     if (!address)
-        return QStringLiteral("cannot listen on %1: unknown host").arg(m_config.listenAddressText());
+        return QStringLiteral("cannot listen on %1: unknown host")
+            .arg(m_config.listenAddressText());
     ConnectionGuard::Limits limits;
     limits.maxHeaderBytes = m_config.maxHeaderBytes;
     limits.maxBodyBytes = m_config.maxBodyBytes;

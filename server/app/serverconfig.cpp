@@ -40,7 +40,8 @@ std::optional<AddressParts> parseAddress(const QString &text)
 
 QString ServerConfig::listenAddressText() const
 {
-    const QString shownHost = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
+    const QString shownHost =
+        host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
     return shownHost + QLatin1Char(':') + QString::number(port);
 }
 
@@ -52,67 +53,84 @@ std::optional<std::chrono::milliseconds> parseDuration(const QString &text)
         return std::nullopt;
     const double value = match.captured(1).toDouble();
     const QString unit = match.captured(2);
-    const double factor = unit == QLatin1String("ms") ? 1
-        : unit == QLatin1String("m")                   ? 60000
-        : unit == QLatin1String("h")                   ? 3600000
+    const double factor = unit == QLatin1String("ms")  ? 1
+                          : unit == QLatin1String("m") ? 60000
+                          : unit == QLatin1String("h") ? 3600000
                                                        : 1000;
     return std::chrono::milliseconds(static_cast<qint64>(std::llround(value * factor)));
 }
 
-CommandLine CommandLine::parse(const QStringList &arguments, const QHash<QString, QString> &environment)
+CommandLine CommandLine::parse(const QStringList &arguments,
+                               const QHash<QString, QString> &environment)
 {
     CommandLine result;
     ServerConfig &config = result.config;
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Rendezvous server for Goop2 peer-to-peer networks: peers publish presence to /publish and\n"
-        "follow /events (Server-Sent Events); /peers.json lists who is online; / is a live dashboard."));
+    parser.setApplicationDescription(
+        QStringLiteral("Rendezvous server for Goop2 peer-to-peer networks: peers publish presence "
+                       "to /publish and\n"
+                       "follow /events (Server-Sent Events); /peers.json lists who is online; / is "
+                       "a live dashboard."));
     // Go's flag package style (-addr) as in the deployment guide; --addr works too.
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
                                   QStringLiteral("Show this help and exit."));
-    const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Show the version and exit."));
-    const QCommandLineOption addr(QStringLiteral("addr"),
+    const QCommandLineOption version(QStringLiteral("version"),
+                                     QStringLiteral("Show the version and exit."));
+    const QCommandLineOption addr(
+        QStringLiteral("addr"),
         QStringLiteral("Listen address (env GOOP_RENDEZVOUS_ADDR). Default localhost:8787; "
                        ":8787 or 0.0.0.0:8787 for every interface."),
         QStringLiteral("HOST:PORT"));
-    const QCommandLineOption rendezvous(QStringLiteral("rendezvous"),
+    const QCommandLineOption rendezvous(
+        QStringLiteral("rendezvous"),
         QStringLiteral("Accepted and ignored (the original server was one binary with modes)."));
-    const QCommandLineOption logLevel(QStringLiteral("log-level"),
+    const QCommandLineOption logLevel(
+        QStringLiteral("log-level"),
         QStringLiteral("debug, info, warn or error (env GOOP_LOG_LEVEL). Default info."),
         QStringLiteral("LEVEL"));
-    const QCommandLineOption peerTtl(QStringLiteral("peer-ttl"),
-        QStringLiteral("Remove a peer after this much silence and announce it offline. Default 30s."),
+    const QCommandLineOption peerTtl(
+        QStringLiteral("peer-ttl"),
+        QStringLiteral(
+            "Remove a peer after this much silence and announce it offline. Default 30s."),
         QStringLiteral("DURATION"));
-    const QCommandLineOption heartbeat(QStringLiteral("heartbeat"),
+    const QCommandLineOption heartbeat(
+        QStringLiteral("heartbeat"),
         QStringLiteral("Send ': ping' on every event stream this often. Default 25s."),
         QStringLiteral("DURATION"));
-    const QCommandLineOption requestTimeout(QStringLiteral("request-timeout"),
-        QStringLiteral("Close a connection that takes longer to send one request (408). Default 10s."),
+    const QCommandLineOption requestTimeout(
+        QStringLiteral("request-timeout"),
+        QStringLiteral(
+            "Close a connection that takes longer to send one request (408). Default 10s."),
         QStringLiteral("DURATION"));
-    const QCommandLineOption idleTimeout(QStringLiteral("idle-timeout"),
+    const QCommandLineOption idleTimeout(
+        QStringLiteral("idle-timeout"),
         QStringLiteral("Close a keep-alive connection idle this long. Default 2m."),
         QStringLiteral("DURATION"));
-    const QCommandLineOption maxConnections(QStringLiteral("max-connections"),
-        QStringLiteral("Answer 503 beyond this many connections. Default: what the open-file limit allows."),
+    const QCommandLineOption maxConnections(
+        QStringLiteral("max-connections"),
+        QStringLiteral(
+            "Answer 503 beyond this many connections. Default: what the open-file limit allows."),
         QStringLiteral("N"));
-    const QCommandLineOption backlog(QStringLiteral("max-subscriber-backlog"),
+    const QCommandLineOption backlog(
+        QStringLiteral("max-subscriber-backlog"),
         QStringLiteral("Disconnect a subscriber with more unsent bytes than this (it reconnects). "
                        "Default 1048576."),
         QStringLiteral("BYTES"));
-    parser.addOptions({help, version, addr, rendezvous, logLevel, peerTtl, heartbeat, requestTimeout,
-                       idleTimeout, maxConnections, backlog});
+    parser.addOptions({help, version, addr, rendezvous, logLevel, peerTtl, heartbeat,
+                       requestTimeout, idleTimeout, maxConnections, backlog});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
-        result.text = QStringLiteral("goop-rendezvous: ") + message
-            + QStringLiteral(" (see goop-rendezvous -h)");
+        result.text = QStringLiteral("goop-rendezvous: ") + message +
+                      QStringLiteral(" (see goop-rendezvous -h)");
         return result;
     };
     if (!parser.parse(arguments))
         return fail(parser.errorText());
     if (!parser.positionalArguments().isEmpty())
-        return fail(QStringLiteral("unexpected argument \"%1\"").arg(parser.positionalArguments().first()));
+        return fail(
+            QStringLiteral("unexpected argument \"%1\"").arg(parser.positionalArguments().first()));
     if (parser.isSet(help)) {
         result.action = Action::PrintAndExit;
         result.text = parser.helpText();
@@ -131,17 +149,22 @@ CommandLine CommandLine::parse(const QStringList &arguments, const QHash<QString
             return std::optional<QString>(environment.value(variable));
         return std::optional<QString>();
     };
-    if (const auto text = valueOf(addr, QStringLiteral("GOOP_RENDEZVOUS_ADDR")); text && !text->isEmpty()) {
+    if (const auto text = valueOf(addr, QStringLiteral("GOOP_RENDEZVOUS_ADDR"));
+        text && !text->isEmpty()) {
         const auto parts = parseAddress(*text);
         if (!parts)
-            return fail(QStringLiteral("invalid listen address \"%1\": expected HOST:PORT").arg(*text));
+            return fail(
+                QStringLiteral("invalid listen address \"%1\": expected HOST:PORT").arg(*text));
         config.host = parts->host;
         config.port = parts->port;
     }
-    if (const auto text = valueOf(logLevel, QStringLiteral("GOOP_LOG_LEVEL")); text && !text->isEmpty()) {
+    if (const auto text = valueOf(logLevel, QStringLiteral("GOOP_LOG_LEVEL"));
+        text && !text->isEmpty()) {
         const auto level = Logging::parseLevel(*text);
         if (!level)
-            return fail(QStringLiteral("invalid log level \"%1\": expected debug, info, warn or error").arg(*text));
+            return fail(
+                QStringLiteral("invalid log level \"%1\": expected debug, info, warn or error")
+                    .arg(*text));
         config.logLevel = *level;
     }
     const std::pair<const QCommandLineOption *, std::chrono::milliseconds *> durations[] = {
@@ -155,8 +178,9 @@ CommandLine CommandLine::parse(const QStringList &arguments, const QHash<QString
             continue;
         const auto duration = parseDuration(parser.value(*option));
         if (!duration || duration->count() <= 0)
-            return fail(QStringLiteral("invalid --%1 \"%2\": expected a duration such as 30s or 500ms")
-                            .arg(option->names().first(), parser.value(*option)));
+            return fail(
+                QStringLiteral("invalid --%1 \"%2\": expected a duration such as 30s or 500ms")
+                    .arg(option->names().first(), parser.value(*option)));
         *target = *duration;
     }
     const auto positiveNumber = [&](const QCommandLineOption &option, auto &target) {
@@ -164,14 +188,17 @@ CommandLine CommandLine::parse(const QStringList &arguments, const QHash<QString
             return true;
         bool ok = false;
         const qint64 value = parser.value(option).toLongLong(&ok);
-        if (!ok || value <= 0 || value > std::numeric_limits<std::remove_reference_t<decltype(target)>>::max())
+        if (!ok || value <= 0 ||
+            value > std::numeric_limits<std::remove_reference_t<decltype(target)>>::max())
             return false;
         target = static_cast<std::remove_reference_t<decltype(target)>>(value);
         return true;
     };
     if (!positiveNumber(maxConnections, config.maxConnections))
-        return fail(QStringLiteral("invalid --max-connections \"%1\"").arg(parser.value(maxConnections)));
+        return fail(
+            QStringLiteral("invalid --max-connections \"%1\"").arg(parser.value(maxConnections)));
     if (!positiveNumber(backlog, config.maxSubscriberBacklogBytes))
-        return fail(QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));
+        return fail(
+            QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));
     return result;
 }

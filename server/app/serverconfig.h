@@ -14,14 +14,14 @@ struct ServerConfig
     QString host = QStringLiteral("localhost"); // empty: every interface
     quint16 port = 8787;
 
-    std::chrono::milliseconds peerTtl{30000};   // silence after which a peer is removed
-    std::chrono::milliseconds heartbeat{25000}; // `: ping` period on every stream
+    std::chrono::milliseconds peerTtl{30000};        // silence after which a peer is removed
+    std::chrono::milliseconds heartbeat{25000};      // `: ping` period on every stream
     std::chrono::milliseconds requestTimeout{10000}; // to receive one whole request
     std::chrono::milliseconds idleTimeout{120000};   // a keep-alive connection with no request
 
     qint64 maxBodyBytes = 64 * 1024;
     qint64 maxHeaderBytes = 16 * 1024;
-    int maxConnections = 0; // 0: as many as the open-file limit allows
+    int maxConnections = 0;                         // 0: as many as the open-file limit allows
     qint64 maxSubscriberBacklogBytes = 1024 * 1024; // unsent bytes before a stream is dropped
 
     Logging::Level logLevel = Logging::Level::Info;
@@ -32,7 +32,12 @@ struct ServerConfig
 // What the command line asks for: run with a configuration, or print something and exit.
 struct CommandLine
 {
-    enum class Action { Run, PrintAndExit, FailAndExit };
+    enum class Action
+    {
+        Run,
+        PrintAndExit,
+        FailAndExit
+    };
 
     Action action = Action::Run;
     ServerConfig config;

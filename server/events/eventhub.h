@@ -1,8 +1,8 @@
 #pragma once
 
 #include <QByteArray>
-#include <QSet>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <chrono>
@@ -17,7 +17,8 @@ class EventHub : public QObject
     Q_OBJECT
 
 public:
-    EventHub(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat, QObject *parent = nullptr);
+    EventHub(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
+             QObject *parent = nullptr);
 
     // Takes over a socket whose response head and `: ok` have been written.
     void subscribe(QTcpSocket *socket);

@@ -17,16 +17,26 @@ namespace {
 QByteArrayView methodName(QHttpServerRequest::Method method)
 {
     switch (method) {
-    case QHttpServerRequest::Method::Get: return "GET";
-    case QHttpServerRequest::Method::Put: return "PUT";
-    case QHttpServerRequest::Method::Delete: return "DELETE";
-    case QHttpServerRequest::Method::Post: return "POST";
-    case QHttpServerRequest::Method::Head: return "HEAD";
-    case QHttpServerRequest::Method::Options: return "OPTIONS";
-    case QHttpServerRequest::Method::Patch: return "PATCH";
-    case QHttpServerRequest::Method::Connect: return "CONNECT";
-    case QHttpServerRequest::Method::Trace: return "TRACE";
-    default: return "OTHER";
+    case QHttpServerRequest::Method::Get:
+        return "GET";
+    case QHttpServerRequest::Method::Put:
+        return "PUT";
+    case QHttpServerRequest::Method::Delete:
+        return "DELETE";
+    case QHttpServerRequest::Method::Post:
+        return "POST";
+    case QHttpServerRequest::Method::Head:
+        return "HEAD";
+    case QHttpServerRequest::Method::Options:
+        return "OPTIONS";
+    case QHttpServerRequest::Method::Patch:
+        return "PATCH";
+    case QHttpServerRequest::Method::Connect:
+        return "CONNECT";
+    case QHttpServerRequest::Method::Trace:
+        return "TRACE";
+    default:
+        return "OTHER";
     }
 }
 
@@ -42,12 +52,11 @@ QByteArray allowHeader(QHttpServerRequest::Methods methods)
     return "Allow: " + names + "\r\n";
 }
 
-const QByteArray eventStreamHead = QByteArrayLiteral(
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream\r\n"
-    "Cache-Control: no-cache\r\n"
-    "Connection: keep-alive\r\n"
-    "X-Accel-Buffering: no\r\n");
+const QByteArray eventStreamHead = QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
+                                                     "Content-Type: text/event-stream\r\n"
+                                                     "Cache-Control: no-cache\r\n"
+                                                     "Connection: keep-alive\r\n"
+                                                     "X-Accel-Buffering: no\r\n");
 
 } // namespace
 
@@ -55,26 +64,33 @@ ApiServer::ApiServer(PresenceService &presence, EventHub &events, const LogSink 
                      const DashboardFiles &dashboard, QObject *parent)
     : QAbstractHttpServer(parent), m_presence(presence), m_events(events)
 {
-    m_routes.insert(QStringLiteral("/publish"), Route{QHttpServerRequest::Method::Post, [this](const auto &request, auto *) {
-        return publish(request);
-    }});
-    m_routes.insert(QStringLiteral("/events"), Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *socket) {
-        return openEventStream(socket);
-    }});
-    m_routes.insert(QStringLiteral("/peers.json"), Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
-        return std::optional(HttpReply::json(m_presence.peersJson()));
-    }});
-    m_routes.insert(QStringLiteral("/healthz"), Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head, [](const auto &, auto *) {
-        HttpReply reply{200, "text/plain; charset=utf-8", "ok", {}};
-        return std::optional(reply);
-    }});
-    m_routes.insert(QStringLiteral("/logs.json"), Route{QHttpServerRequest::Method::Get, [&logs](const auto &, auto *) {
-        return std::optional(HttpReply::json(logs.recentLinesJson()));
-    }});
+    m_routes.insert(QStringLiteral("/publish"),
+                    Route{QHttpServerRequest::Method::Post,
+                          [this](const auto &request, auto *) { return publish(request); }});
+    m_routes.insert(QStringLiteral("/events"),
+                    Route{QHttpServerRequest::Method::Get,
+                          [this](const auto &, auto *socket) { return openEventStream(socket); }});
+    m_routes.insert(QStringLiteral("/peers.json"),
+                    Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
+                              return std::optional(HttpReply::json(m_presence.peersJson()));
+                          }});
+    m_routes.insert(QStringLiteral("/healthz"),
+                    Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
+                          [](const auto &, auto *) {
+                              HttpReply reply{200, "text/plain; charset=utf-8", "ok", {}};
+                              return std::optional(reply);
+                          }});
+    m_routes.insert(QStringLiteral("/logs.json"),
+                    Route{QHttpServerRequest::Method::Get, [&logs](const auto &, auto *) {
+                              return std::optional(HttpReply::json(logs.recentLinesJson()));
+                          }});
     for (const QString &path : dashboard.paths()) {
-        m_routes.insert(path, Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head, [&dashboard, path](const auto &request, auto *) {
-            return std::optional(dashboard.reply(path, request.value("If-None-Match")));
-        }});
+        m_routes.insert(path,
+                        Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
+                              [&dashboard, path](const auto &request, auto *) {
+                                  return std::optional(
+                                      dashboard.reply(path, request.value("If-None-Match")));
+                              }});
     }
 }
 
@@ -97,8 +113,8 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     }
     if (reply)
         socket->write(reply->serialize(request.method() == QHttpServerRequest::Method::Head));
-    qCDebug(lcHttp, "%s %s %d %.3f ms %s:%u", method.data(), qPrintable(path), reply ? reply->status : 200,
-            static_cast<double>(clock.nsecsElapsed()) / 1e6,
+    qCDebug(lcHttp, "%s %s %d %.3f ms %s:%u", method.data(), qPrintable(path),
+            reply ? reply->status : 200, static_cast<double>(clock.nsecsElapsed()) / 1e6,
             qPrintable(socket->peerAddress().toString()), socket->peerPort());
     return true;
 }

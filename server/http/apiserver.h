@@ -28,7 +28,8 @@ protected:
 
 private:
     // A handler's answer; nullopt when it has taken the socket over (an event stream).
-    using Handler = std::function<std::optional<HttpReply>(const QHttpServerRequest &, QTcpSocket *)>;
+    using Handler =
+        std::function<std::optional<HttpReply>(const QHttpServerRequest &, QTcpSocket *)>;
     struct Route
     {
         QHttpServerRequest::Methods methods;

@@ -26,8 +26,8 @@ qsizetype headEnd(const QByteArray &buffer, qsizetype from)
 
 bool isTokenChar(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
 }
 
 bool isToken(QByteArrayView text)
@@ -119,8 +119,8 @@ bool ConnectionGuard::inspectHead(QByteArrayView head)
             lines.append(line);
         start = end + 1;
     }
-    const QList<QByteArray> requestLine = lines.isEmpty() ? QList<QByteArray>()
-                                                          : lines.first().toByteArray().split(' ');
+    const QList<QByteArray> requestLine =
+        lines.isEmpty() ? QList<QByteArray>() : lines.first().toByteArray().split(' ');
     if (requestLine.size() != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty()) {
         reject(400, "bad request: malformed request line");
         return false;
@@ -148,8 +148,9 @@ bool ConnectionGuard::inspectHead(QByteArrayView head)
         const QByteArrayView name = line.first(colon);
         const QByteArrayView value = line.sliced(colon + 1).trimmed();
         if (name.compare("Content-Length", Qt::CaseInsensitive) == 0) {
-            bool ok = value.size() <= 18 && !value.isEmpty()
-                && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+            bool ok = value.size() <= 18 && !value.isEmpty() &&
+                      std::all_of(value.begin(), value.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
             const qint64 length = ok ? value.toLongLong() : -1;
             if (!ok || (contentLength && *contentLength != length)) {
                 reject(400, "bad request: invalid Content-Length");

@@ -39,7 +39,14 @@ public:
     void startStreaming();
 
 private:
-    enum class State { Idle, Head, Body, Streaming, Closing };
+    enum class State
+    {
+        Idle,
+        Head,
+        Body,
+        Streaming,
+        Closing
+    };
 
     void inspect();
     bool inspectHead(QByteArrayView head); // false when the request was rejected

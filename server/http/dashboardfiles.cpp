@@ -35,8 +35,11 @@ DashboardFiles::DashboardFiles()
             continue;
         const QString name = resource.mid(resourceRoot.size());
         File entry{contentTypeFor(name), file.readAll(), {}};
-        entry.etag = '"' + QCryptographicHash::hash(entry.body, QCryptographicHash::Sha1).toHex().left(16) + '"';
-        m_files.insert(name == QLatin1String("index.html") ? QStringLiteral("/") : QStringLiteral("/assets/") + name,
+        entry.etag =
+            '"' + QCryptographicHash::hash(entry.body, QCryptographicHash::Sha1).toHex().left(16) +
+            '"';
+        m_files.insert(name == QLatin1String("index.html") ? QStringLiteral("/")
+                                                           : QStringLiteral("/assets/") + name,
                        entry);
     }
 }

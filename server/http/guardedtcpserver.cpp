@@ -11,8 +11,7 @@
 GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, int maxConnections,
                                    QObject *parent)
     : QTcpServer(parent), m_limits(limits), m_maxConnections(maxConnections)
-{
-}
+{}
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 {
@@ -22,8 +21,9 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         HttpReply reply = HttpReply::text(503, "server busy: too many connections");
         reply.extraHeaders += "Connection: close\r\nRetry-After: 1\r\n";
         const QByteArray bytes = reply.serialize();
-        [[maybe_unused]] const auto sent = ::send(static_cast<int>(socketDescriptor), bytes.constData(),
-                                                  static_cast<size_t>(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        [[maybe_unused]] const auto sent =
+            ::send(static_cast<int>(socketDescriptor), bytes.constData(),
+                   static_cast<size_t>(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
         ::close(static_cast<int>(socketDescriptor));
         if (m_refusedSinceLastLog++ % 1000 == 0)
             qCWarning(lcHttp, "refusing connections: %d open, the cap (--max-connections)",

@@ -13,7 +13,8 @@ QByteArray rowExtraMembers(const QByteArray &extraMembers)
         return extraMembers;
     QByteArray kept;
     const QByteArray object = '{' + extraMembers + '}';
-    for (const JsonReader::Member &member : *JsonReader::readObject(object)) {
+    const auto members = JsonReader::readObject(object);
+    for (const JsonReader::Member &member : *members) {
         if (member.name == "peer_id" || member.name == "last_seen")
             continue;
         if (!kept.isEmpty())
@@ -30,7 +31,9 @@ QByteArray rowJson(const PresenceMessage &message, qint64 lastSeenMs)
     row.reserve(80 + message.peerId.size() + message.content.size() + message.extraMembers.size());
     row.append("{\"peer_id\":");
     JsonWriter::appendString(row, message.peerId);
-    row.append(",\"type\":\"").append(PresenceMessage::typeName(message.type)).append("\",\"content\":");
+    row.append(",\"type\":\"")
+        .append(PresenceMessage::typeName(message.type))
+        .append("\",\"content\":");
     JsonWriter::appendString(row, message.content);
     row.append(",\"ts\":");
     JsonWriter::appendInteger(row, message.ts);
@@ -77,8 +80,8 @@ QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs)
     for (;;) {
         Group *oldest = nullptr;
         for (Group *group : {&m_online, &m_updated}) {
-            if (!group->empty() && group->back().seenMonotonicMs < monotonicCutoffMs
-                && (!oldest || group->back().seenMonotonicMs < oldest->back().seenMonotonicMs))
+            if (!group->empty() && group->back().seenMonotonicMs < monotonicCutoffMs &&
+                (!oldest || group->back().seenMonotonicMs < oldest->back().seenMonotonicMs))
                 oldest = group;
         }
         if (!oldest)

@@ -15,7 +15,13 @@
 class PresenceRegistry
 {
 public:
-    enum class Change { Registered, Refreshed, Removed, NothingToRemove };
+    enum class Change
+    {
+        Registered,
+        Refreshed,
+        Removed,
+        NothingToRemove
+    };
 
     // Applies an accepted message. `lastSeenMs` is the server's wall clock (reported as
     // last_seen), `monotonicMs` the clock expiry is measured on.

@@ -24,8 +24,8 @@ void PresenceService::publish(PresenceMessage message)
     switch (change) {
     case PresenceRegistry::Change::Registered:
         qCInfo(lcPresence, "peer %s %s %s (%lld online)", goQuoted(message.peerId).constData(),
-               PresenceMessage::typeName(message.type).data(), goQuoted(message.content).constData(),
-               static_cast<long long>(m_registry.size()));
+               PresenceMessage::typeName(message.type).data(),
+               goQuoted(message.content).constData(), static_cast<long long>(m_registry.size()));
         break;
     case PresenceRegistry::Change::Refreshed:
         qCDebug(lcPresence, "peer %s %s", goQuoted(message.peerId).constData(),
@@ -45,7 +45,8 @@ void PresenceService::publish(PresenceMessage message)
 
 void PresenceService::expireSilentPeers()
 {
-    const QList<QByteArray> expired = m_registry.removeSeenBefore(m_clock.elapsed() - m_peerTtlMs + 1);
+    const QList<QByteArray> expired =
+        m_registry.removeSeenBefore(m_clock.elapsed() - m_peerTtlMs + 1);
     for (const QByteArray &peerId : expired) {
         PresenceMessage offline;
         offline.type = PresenceMessage::Type::Offline;

@@ -74,8 +74,8 @@ HttpClient::Response HttpClient::readResponse(bool headRequest, int timeoutMs)
     const auto fill = [&] {
         if (deadline.hasExpired())
             return false;
-        if (m_socket->bytesAvailable() == 0
-            && !m_socket->waitForReadyRead(static_cast<int>(qMax<qint64>(1, deadline.remainingTime()))))
+        if (m_socket->bytesAvailable() == 0 && !m_socket->waitForReadyRead(static_cast<int>(
+                                                   qMax<qint64>(1, deadline.remainingTime()))))
             return false;
         m_buffer += m_socket->readAll();
         return true;
@@ -93,9 +93,10 @@ HttpClient::Response HttpClient::readResponse(bool headRequest, int timeoutMs)
         response.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
     }
     m_buffer.remove(0, headEnd + 4);
-    qsizetype length = headRequest || response.status == 204 || response.status == 304 || response.status < 200
-        ? 0
-        : response.header("Content-Length").toLongLong();
+    qsizetype length =
+        headRequest || response.status == 204 || response.status == 304 || response.status < 200
+            ? 0
+            : response.header("Content-Length").toLongLong();
     while (m_buffer.size() < length)
         if (!fill())
             return {};

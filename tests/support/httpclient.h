@@ -11,7 +11,7 @@ class HttpClient
 public:
     struct Response
     {
-        int status = 0;             // 0: no complete response
+        int status = 0; // 0: no complete response
         QByteArray statusLine;
         QList<QPair<QByteArray, QByteArray>> headers;
         QByteArray body;
@@ -24,7 +24,10 @@ public:
     ~HttpClient();
 
     Response get(const QByteArray &path) { return request("GET", path); }
-    Response post(const QByteArray &path, const QByteArray &body) { return request("POST", path, body); }
+    Response post(const QByteArray &path, const QByteArray &body)
+    {
+        return request("POST", path, body);
+    }
     Response request(const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
                      const QByteArray &extraHeaders = {});
 

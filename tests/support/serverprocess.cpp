@@ -6,7 +6,8 @@
 #include <csignal>
 
 ServerProcess::ServerProcess(QStringList extraArguments, QProcessEnvironment environment)
-    : m_arguments(QStringList{QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0")} + extraArguments)
+    : m_arguments(QStringList{QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0")} +
+                  extraArguments)
 {
     m_process.setProcessEnvironment(environment);
     m_process.setProgram(binary());
@@ -26,7 +27,8 @@ bool ServerProcess::start(int timeoutMs)
     m_process.start();
     if (!m_process.waitForStarted(timeoutMs))
         return false;
-    static const QRegularExpression listening(QStringLiteral("listening on http://[^\\s:]+:(\\d+)"));
+    static const QRegularExpression listening(
+        QStringLiteral("listening on http://[^\\s:]+:(\\d+)"));
     QElapsedTimer clock;
     clock.start();
     while (clock.elapsed() < timeoutMs && m_process.state() == QProcess::Running) {

@@ -8,8 +8,9 @@
 class ServerProcess
 {
 public:
-    explicit ServerProcess(QStringList extraArguments = {}, QProcessEnvironment environment =
-                                                                QProcessEnvironment::systemEnvironment());
+    explicit ServerProcess(
+        QStringList extraArguments = {},
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment());
     ~ServerProcess(); // kills the process if it still runs
 
     bool start(int timeoutMs = 10000); // false if it did not report listening in time

@@ -19,7 +19,8 @@ bool SseClient::open(int timeoutMs)
     QDeadlineTimer deadline(timeoutMs);
     QByteArray buffer;
     while (!buffer.contains("\r\n\r\n")) {
-        if (deadline.hasExpired() || !m_socket->waitForReadyRead(static_cast<int>(qMax<qint64>(1, deadline.remainingTime()))))
+        if (deadline.hasExpired() || !m_socket->waitForReadyRead(static_cast<int>(
+                                         qMax<qint64>(1, deadline.remainingTime()))))
             return false;
         buffer += m_socket->readAll();
     }
@@ -28,7 +29,8 @@ bool SseClient::open(int timeoutMs)
     const QByteArray rest = buffer.mid(headEnd);
     m_body += rest;
     m_events += m_parser.feed(rest);
-    while (m_parser.commentCount() == 0 && readSome(static_cast<int>(qMax<qint64>(1, deadline.remainingTime())))) {
+    while (m_parser.commentCount() == 0 &&
+           readSome(static_cast<int>(qMax<qint64>(1, deadline.remainingTime())))) {
     }
     return m_parser.commentCount() > 0;
 }

@@ -1,0 +1,123 @@
+#include "presenceregistry.h"
+
+#include <QTest>
+
+namespace {
+
+PresenceMessage message(PresenceMessage::Type type, const QByteArray &peerId,
+                        const QByteArray &extra = {})
+{
+    PresenceMessage m;
+    m.type = type;
+    m.peerId = peerId;
+    m.content = "label-" + peerId;
+    m.ts = 100;
+    m.extraMembers = extra;
+    return m;
+}
+
+QList<QByteArray> idsInOrder(PresenceRegistry &registry)
+{
+    QList<QByteArray> ids;
+    const QByteArray json = registry.peersJson();
+    for (qsizetype at = json.indexOf("\"peer_id\":\""); at >= 0;
+         at = json.indexOf("\"peer_id\":\"", at + 1)) {
+        const qsizetype start = at + 11;
+        ids.append(json.mid(start, json.indexOf('"', start) - start));
+    }
+    return ids;
+}
+
+using Type = PresenceMessage::Type;
+
+} // namespace
+
+class TestPresenceRegistry : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void emptyIsAnEmptyArray()
+    {
+        PresenceRegistry registry;
+        QCOMPARE(registry.peersJson(), QByteArray("[]\n"));
+    }
+
+    void rowBytes()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a<b", "\"addrs\":[\"/ip4/1\"]"), 555, 1);
+        QCOMPARE(registry.peersJson(), QByteArray("[{\"peer_id\":\"a\\u003cb\",\"type\":\"online\","
+                                                  "\"content\":\"label-a\\u003cb\",\"ts\":100,"
+                                                  "\"last_seen\":555,\"addrs\":[\"/ip4/1\"]}]\n"));
+    }
+
+    void rowKeysCannotBeForged()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a", "\"peer_id\":\"evil\",\"x\":1,\"last_seen\":0"),
+                       555, 1);
+        QCOMPARE(registry.peersJson(),
+                 QByteArray("[{\"peer_id\":\"a\",\"type\":\"online\",\"content\":\"label-a\","
+                            "\"ts\":100,\"last_seen\":555,\"x\":1}]\n"));
+    }
+
+    void onlineFirstThenMostRecentlySeen()
+    {
+        PresenceRegistry registry;
+        QCOMPARE(registry.apply(message(Type::Online, "a"), 1, 1),
+                 PresenceRegistry::Change::Registered);
+        registry.apply(message(Type::Update, "b"), 2, 2);
+        registry.apply(message(Type::Online, "c"), 3, 3);
+        registry.apply(message(Type::Update, "d"), 4, 4);
+        QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"c", "a", "d", "b"}));
+        // a moves from the online group to the front of the update group.
+        QCOMPARE(registry.apply(message(Type::Update, "a"), 5, 5),
+                 PresenceRegistry::Change::Refreshed);
+        QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"c", "a", "d", "b"}.mid(0, 1) +
+                                        QList<QByteArray>{"a", "d", "b"}));
+        QCOMPARE(registry.size(), 4);
+    }
+
+    void offline()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a"), 1, 1);
+        QCOMPARE(registry.apply(message(Type::Offline, "a"), 2, 2),
+                 PresenceRegistry::Change::Removed);
+        QCOMPARE(registry.apply(message(Type::Offline, "a"), 3, 3),
+                 PresenceRegistry::Change::NothingToRemove);
+        QCOMPARE(registry.size(), 0);
+        QCOMPARE(registry.peersJson(), QByteArray("[]\n"));
+    }
+
+    void expiryTakesTheOldestAcrossGroups()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a"), 0, 10);
+        registry.apply(message(Type::Update, "b"), 0, 20);
+        registry.apply(message(Type::Online, "c"), 0, 30);
+        registry.apply(message(Type::Update, "a"), 0, 40); // a refreshed: now the newest
+        QCOMPARE(registry.oldestSeen(), std::optional<qint64>(20));
+        QCOMPARE(registry.removeSeenBefore(31), (QList<QByteArray>{"b", "c"}));
+        QCOMPARE(idsInOrder(registry), QList<QByteArray>{"a"});
+        QCOMPARE(registry.oldestSeen(), std::optional<qint64>(40));
+        QVERIFY(registry.removeSeenBefore(40).isEmpty());
+        QCOMPARE(registry.removeSeenBefore(41), QList<QByteArray>{"a"});
+        QCOMPARE(registry.oldestSeen(), std::nullopt);
+    }
+
+    void cacheFollowsChanges()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a"), 1, 1);
+        const QByteArray first = registry.peersJson();
+        QCOMPARE(registry.peersJson(), first);
+        registry.apply(message(Type::Online, "b"), 2, 2);
+        QVERIFY(registry.peersJson() != first);
+        QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"b", "a"}));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestPresenceRegistry)
+#include "tst_presenceregistry.moc"
