@@ -60,6 +60,9 @@ qint64 ServerProcess::terminate(int timeoutMs)
 
 QByteArray ServerProcess::log()
 {
+    // Without an event loop, QProcess only reads the pipe while waiting on it.
+    while (m_process.state() == QProcess::Running && m_process.waitForReadyRead(200))
+        m_log += m_process.readAllStandardError();
     m_log += m_process.readAllStandardError();
     return m_log;
 }

@@ -1,0 +1,288 @@
+// What any server on the internet must have and Qt 6.4 lacks: size caps, timeouts, a
+// connection cap, strict request parsing, and a bound on slow subscribers.
+#include "httpclient.h"
+#include "serverprocess.h"
+#include "sseclient.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <sys/resource.h>
+
+namespace {
+
+QByteArray publishRequest(const QByteArray &body, const QByteArray &extraHeaders = {})
+{
+    return "POST /publish HTTP/1.1\r\nHost: x\r\n" + extraHeaders +
+           "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+}
+
+} // namespace
+
+class TestLimits : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_server = new ServerProcess({"--request-timeout", "700ms", "--idle-timeout", "1500ms"});
+        QVERIFY(m_server->start());
+    }
+    void cleanupTestCase() { delete m_server; }
+
+    void bodyCap()
+    {
+        // Exactly 64 KiB is accepted (the padding is an unknown field) ...
+        QByteArray body = "{\"type\":\"online\",\"peerId\":\"big\",\"pad\":\"\"}";
+        body.insert(body.size() - 2, QByteArray(65536 - body.size(), 'x'));
+        QCOMPARE(body.size(), 65536);
+        HttpClient http(m_server->port());
+        QCOMPARE(http.raw(publishRequest(body)).status, 204);
+        // ... one byte more is refused before the body is read, and nothing changes.
+        HttpClient tooBig(m_server->port());
+        const auto r =
+            tooBig.raw(publishRequest("{\"type\":\"online\",\"peerId\":\"bigger\",\"pad\":\"" +
+                                      QByteArray(65536, 'x') + "\"}"));
+        QCOMPARE(r.status, 413);
+        QCOMPARE(r.body, QByteArray("request body too large\n"));
+        QVERIFY(tooBig.waitForClose(3000));
+        QVERIFY(!HttpClient(m_server->port()).get("/peers.json").body.contains("bigger"));
+        // A huge declared length is refused at once, without waiting for the bytes.
+        HttpClient liar(m_server->port());
+        QCOMPARE(liar.raw("POST /publish HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n").status,
+                 413);
+    }
+
+    void headerCaps()
+    {
+        HttpClient longHeader(m_server->port());
+        const auto r = longHeader.raw(
+            "GET /healthz HTTP/1.1\r\nX-Big: " + QByteArray(17 * 1024, 'h') + "\r\n\r\n");
+        QCOMPARE(r.status, 431);
+        QCOMPARE(r.body, QByteArray("request header too large\n"));
+        QVERIFY(longHeader.waitForClose(3000));
+
+        // An endless header line is cut off once it passes the cap, not buffered forever.
+        HttpClient endless(m_server->port());
+        QCOMPARE(
+            endless.raw("GET /healthz HTTP/1.1\r\nX-Endless: " + QByteArray(64 * 1024, 'e')).status,
+            431);
+
+        QByteArray many = "GET /healthz HTTP/1.1\r\n";
+        for (int i = 0; i < 101; ++i)
+            many += "X-H" + QByteArray::number(i) + ": v\r\n";
+        HttpClient manyHeaders(m_server->port());
+        const auto m = manyHeaders.raw(many + "\r\n");
+        QCOMPARE(m.status, 431);
+        QCOMPARE(m.body, QByteArray("too many header fields\n"));
+    }
+
+    void malformedRequests_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::newRow("garbage line") << QByteArray("HELLO\r\n\r\n") << 400;
+        QTest::newRow("no version") << QByteArray("GET /healthz\r\n\r\n") << 400;
+        QTest::newRow("http/2 preface") << QByteArray("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") << 505;
+        QTest::newRow("header without colon")
+            << QByteArray("GET /healthz HTTP/1.1\r\nBroken header\r\n\r\n") << 400;
+        QTest::newRow("space before colon")
+            << QByteArray("GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n") << 400;
+        QTest::newRow("bad length")
+            << QByteArray("POST /publish HTTP/1.1\r\nContent-Length: 1x\r\n\r\n") << 400;
+        QTest::newRow("conflicting lengths")
+            << QByteArray(
+                   "POST /publish HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+            << 400;
+        QTest::newRow("chunked") << QByteArray("POST /publish HTTP/1.1\r\nTransfer-Encoding: "
+                                               "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+                                 << 411;
+        QTest::newRow("odd expectation")
+            << QByteArray("POST /publish HTTP/1.1\r\nExpect: magic\r\nContent-Length: 2\r\n\r\n{}")
+            << 417;
+    }
+    void malformedRequests()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        HttpClient http(m_server->port());
+        const auto r = http.raw(request);
+        QCOMPARE(r.status, status);
+        QCOMPARE(r.header("Connection"), QByteArray("close"));
+        QVERIFY(!r.body.isEmpty() && r.body.endsWith('\n') && r.body.count('\n') == 1);
+        QVERIFY(http.waitForClose(3000));
+    }
+
+    void noRequestSmuggling()
+    {
+        // A malformed header must not make the server lose Content-Length and read the body
+        // as a second request (what 6.4 alone does).
+        const QByteArray inner = publishRequest("{\"type\":\"online\",\"peerId\":\"smuggled\"}");
+        HttpClient http(m_server->port());
+        const auto r = http.raw(
+            "POST /publish HTTP/1.1\r\nContent-Length: " + QByteArray::number(inner.size()) +
+            "\r\nBad:header:\x01line\r\nBroken\r\n\r\n" + inner);
+        QCOMPARE(r.status, 400);
+        QTest::qWait(100);
+        QVERIFY(!HttpClient(m_server->port()).get("/peers.json").body.contains("smuggled"));
+    }
+
+    void requestTimeout()
+    {
+        HttpClient halfHeaders(m_server->port());
+        QElapsedTimer clock;
+        clock.start();
+        const auto r = halfHeaders.raw("GET /healthz HTTP/1.1\r\nHost: x\r\n", 5000);
+        QCOMPARE(r.status, 408);
+        QCOMPARE(r.body, QByteArray("request timeout\n"));
+        QVERIFY2(clock.elapsed() >= 600 && clock.elapsed() < 4000,
+                 qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(halfHeaders.waitForClose(3000));
+
+        HttpClient shortBody(m_server->port());
+        QCOMPARE(
+            shortBody.raw("POST /publish HTTP/1.1\r\nContent-Length: 50\r\n\r\n{\"type\"", 5000)
+                .status,
+            408);
+    }
+
+    void idleConnectionsAreClosed()
+    {
+        HttpClient http(m_server->port());
+        QCOMPARE(http.get("/healthz").status, 200);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(http.waitForClose(6000));
+        QVERIFY2(clock.elapsed() >= 1000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void eventStreamsHaveNoTimeout()
+    {
+        SseClient stream(m_server->port());
+        QVERIFY(stream.open());
+        stream.readFor(2500); // beyond both the request and the idle timeouts
+        QCOMPARE(stream.socket()->state(), QAbstractSocket::ConnectedState);
+        HttpClient http(m_server->port());
+        http.post("/publish", "{\"type\":\"update\",\"peerId\":\"late\"}");
+        QCOMPARE(stream.waitForEvents(1), 1);
+    }
+
+    void expectContinue()
+    {
+        HttpClient http(m_server->port());
+        const QByteArray body = "{\"type\":\"online\",\"peerId\":\"patient\"}";
+        const auto interim = http.raw(
+            "POST /publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+            QByteArray::number(body.size()) + "\r\n\r\n");
+        QCOMPARE(interim.status, 100);
+        QCOMPARE(http.raw(body).status, 204);
+        QVERIFY(http.get("/peers.json").body.contains("patient"));
+    }
+
+    void connectionCloseIsHonoured()
+    {
+        HttpClient http11(m_server->port());
+        const auto r = http11.raw("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+        QCOMPARE(r.body, QByteArray("ok"));
+        QVERIFY(http11.waitForClose(1000));
+
+        HttpClient http10(m_server->port());
+        QCOMPARE(http10.raw("GET /healthz HTTP/1.0\r\n\r\n").body, QByteArray("ok"));
+        QVERIFY(http10.waitForClose(1000));
+
+        HttpClient keepAlive(m_server->port());
+        QCOMPARE(keepAlive.raw("GET /healthz HTTP/1.1\r\n\r\n").body, QByteArray("ok"));
+        QCOMPARE(keepAlive.raw("GET /healthz HTTP/1.1\r\n\r\n").body, QByteArray("ok"));
+    }
+
+    void connectionCap()
+    {
+        ServerProcess server({"--max-connections", "3", "--log-level", "debug"});
+        QVERIFY(server.start());
+        QList<SseClient *> streams;
+        for (int i = 0; i < 3; ++i) {
+            streams.append(new SseClient(server.port()));
+            QVERIFY(streams.last()->open());
+        }
+        HttpClient refused(server.port());
+        const auto r = refused.get("/healthz");
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.body, QByteArray("server busy: too many connections\n"));
+        QVERIFY(refused.waitForClose(3000));
+        delete streams.takeFirst();
+        int status = 0;
+        for (int i = 0; i < 50 && status != 200; ++i) {
+            status = HttpClient(server.port()).get("/healthz").status;
+            QTest::qWait(100);
+        }
+        if (status != 200)
+            qInfo().noquote() << server.log();
+        QCOMPARE(status, 200);
+        qDeleteAll(streams);
+    }
+
+    void openFileLimitIsRaised()
+    {
+        rlimit original{};
+        QCOMPARE(::getrlimit(RLIMIT_NOFILE, &original), 0);
+        QVERIFY2(original.rlim_max > 1024,
+                 "the hard open-file limit must be above 1024 to show a raise");
+        rlimit lowered = original;
+        lowered.rlim_cur = 1024;
+        QCOMPARE(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+        ServerProcess server;
+        const bool started = server.start();
+        ::setrlimit(RLIMIT_NOFILE, &original);
+        QVERIFY(started);
+        QFile limits(QStringLiteral("/proc/%1/limits").arg(server.pid()));
+        QVERIFY(limits.open(QIODevice::ReadOnly));
+        QByteArray line;
+        for (const QByteArray &candidate : limits.readAll().split('\n'))
+            if (candidate.startsWith("Max open files"))
+                line = candidate;
+        const QList<QByteArray> fields = line.simplified().split(' ');
+        QCOMPARE(fields.value(3), fields.value(4)); // soft == hard
+        QVERIFY(fields.value(3) != "1024");
+    }
+
+    void slowSubscriberIsDroppedOthersGetEverything()
+    {
+        ServerProcess server({"--max-subscriber-backlog", "65536"});
+        QVERIFY(server.start());
+        // This one never reads: the kernel buffers fill, then the server's backlog cap trips.
+        QTcpSocket stalled;
+        stalled.connectToHost(QHostAddress::LocalHost, server.port());
+        QVERIFY(stalled.waitForConnected(3000));
+        stalled.write("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(stalled.waitForBytesWritten(3000));
+        SseClient reader(server.port());
+        QVERIFY(reader.open());
+
+        HttpClient http(server.port());
+        const QByteArray content(4000, 'c');
+        const int count = 5000; // 20 MB: far beyond loopback socket buffers
+        QElapsedTimer clock;
+        clock.start();
+        for (int i = 0; i < count; ++i) {
+            const auto r =
+                http.post("/publish", "{\"type\":\"update\",\"peerId\":\"p\",\"content\":\"" +
+                                          content + "\",\"ts\":" + QByteArray::number(i + 1) + "}");
+            QCOMPARE(r.status, 204);
+            QCOMPARE(reader.waitForEvents(i + 1), i + 1);
+        }
+        qInfo("published %d events of 4 KB in %lld ms with one subscriber stalled", count,
+              clock.elapsed());
+        for (int i = 0; i < count; ++i)
+            QVERIFY(reader.events()[i].data.endsWith(",\"ts\":" + QByteArray::number(i + 1) + "}"));
+        QVERIFY(server.log().contains("dropping subscriber"));
+    }
+
+private:
+    ServerProcess *m_server = nullptr;
+};
+
+QTEST_GUILESS_MAIN(TestLimits)
+#include "tst_limits.moc"
