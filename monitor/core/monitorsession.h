@@ -1,0 +1,60 @@
+#pragma once
+
+#include "serverconnection.h"
+
+#include <QList>
+#include <QObject>
+#include <QTimer>
+
+class EventLogModel;
+class PeerCountHistory;
+class PeerTableModel;
+
+// Everything the window shows, without the window: the followed servers and the models their
+// snapshots and events feed. The UI only reads the models and calls addServer/removeServer.
+class MonitorSession : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit MonitorSession(QObject *parent = nullptr);
+    ~MonitorSession() override;
+
+    // Starts following `url`; returns the existing connection if it is followed already.
+    ServerConnection *addServer(const QUrl &url);
+    void removeServer(const QString &server);
+    QList<ServerConnection *> connections() const { return m_connections; }
+    ServerConnection *connection(const QString &server) const;
+
+    // Applies to the servers followed now and later (tests use short values).
+    void setSilenceTimeout(int ms);
+    void setBackoff(int firstMs, int maxMs);
+
+    PeerTableModel *peers() const { return m_peers; }
+    EventLogModel *log() const { return m_log; }
+    PeerCountHistory *history() const { return m_history; }
+
+    // Advances the "last seen" ages and records a peer-count sample; runs once a second.
+    void tick();
+
+Q_SIGNALS:
+    void serverAdded(ServerConnection *connection);
+    void serverRemoved(const QString &server);
+    void serverStateChanged(ServerConnection *connection);
+    void peerJoined(const QString &server, const QString &peerId, const QString &label);
+    void peerLeft(const QString &server, const QString &peerId, const QString &label);
+
+private:
+    void onPeerEvent(const PeerRecord &record);
+    void onStateChanged(ServerConnection *connection, ServerConnection::State state);
+    void logConnection(const QString &server, const QString &text);
+
+    QList<ServerConnection *> m_connections;
+    PeerTableModel *m_peers;
+    EventLogModel *m_log;
+    PeerCountHistory *m_history;
+    QTimer m_ticker;
+    int m_silenceTimeoutMs = 60000;
+    int m_firstBackoffMs = 250;
+    int m_maxBackoffMs = 8000;
+};

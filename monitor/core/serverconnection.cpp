@@ -1,0 +1,238 @@
+#include "serverconnection.h"
+
+#include "presencemessage.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+
+Q_LOGGING_CATEGORY(lcConnection, "goop.monitor.connection")
+
+ServerConnection::ServerConnection(const QUrl &baseUrl, QObject *parent)
+    : QObject(parent), m_server(baseUrl.adjusted(QUrl::StripTrailingSlash).toString()),
+      m_network(new QNetworkAccessManager(this))
+{
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &ServerConnection::connectNow);
+    m_watchdog.setSingleShot(true);
+    connect(&m_watchdog, &QTimer::timeout, this,
+            [this] { fail(tr("no data for %1 s").arg(m_silenceTimeoutMs / 1000.0)); });
+}
+
+ServerConnection::~ServerConnection()
+{
+    dropReplies();
+}
+
+QUrl ServerConnection::dashboardUrl() const
+{
+    return QUrl(m_server + QLatin1Char('/'));
+}
+
+void ServerConnection::start()
+{
+    if (m_running)
+        return;
+    m_running = true;
+    m_backoffMs = m_firstBackoffMs;
+    setState(State::Connecting);
+    connectNow();
+}
+
+void ServerConnection::stop()
+{
+    m_running = false;
+    m_retryTimer.stop();
+    m_watchdog.stop();
+    dropReplies();
+    setState(State::Idle);
+}
+
+void ServerConnection::setSilenceTimeout(int ms)
+{
+    m_silenceTimeoutMs = ms;
+    if (m_watchdog.isActive())
+        m_watchdog.start(ms);
+}
+
+void ServerConnection::setBackoff(int firstMs, int maxMs)
+{
+    m_firstBackoffMs = firstMs;
+    m_maxBackoffMs = maxMs;
+    m_backoffMs = firstMs;
+}
+
+QString ServerConnection::stateName(State state)
+{
+    switch (state) {
+    case State::Idle:
+        return tr("stopped");
+    case State::Connecting:
+        return tr("connecting");
+    case State::Connected:
+        return tr("connected");
+    case State::Reconnecting:
+        return tr("reconnecting");
+    }
+    return {};
+}
+
+QNetworkReply *ServerConnection::get(const QString &path, const QByteArray &accept)
+{
+    QNetworkRequest request(QUrl(m_server + path));
+    request.setRawHeader("Accept", accept);
+    request.setRawHeader("Cache-Control", "no-cache");
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
+                         QNetworkRequest::AlwaysNetwork);
+    // Over plain http Qt would not use HTTP/2 anyway; saying so keeps the stream on HTTP/1.1
+    // behind a TLS proxy too, where the server's framing is what we parse.
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    return m_network->get(request);
+}
+
+void ServerConnection::connectNow()
+{
+    if (!m_running)
+        return;
+    dropReplies();
+    m_parser.reset();
+    m_heldBack.clear();
+    m_streamLive = false;
+    m_snapshotApplied = false;
+    qCDebug(lcConnection, "%s: opening the event stream", qPrintable(m_server));
+    m_stream = get(QStringLiteral("/events"), "text/event-stream");
+    connect(m_stream, &QNetworkReply::readyRead, this, &ServerConnection::onStreamData);
+    connect(m_stream, &QNetworkReply::finished, this, &ServerConnection::onStreamFinished);
+    // The watchdog also bounds the connect itself: a host that accepts and never answers.
+    m_watchdog.start(m_silenceTimeoutMs);
+}
+
+void ServerConnection::onStreamData()
+{
+    m_watchdog.start(m_silenceTimeoutMs);
+    if (!m_streamLive) {
+        const int status = m_stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QByteArray type = m_stream->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+        if (status != 200 || !type.startsWith("text/event-stream")) {
+            fail(tr("/events answered HTTP %1 (%2)").arg(status).arg(QString::fromLatin1(type)));
+            return;
+        }
+        // The server subscribes us before writing the first bytes (`: ok`), so a snapshot
+        // requested from here on cannot miss an event: each one is either in it or after it
+        // in the stream (or both, which applying in order makes harmless).
+        m_streamLive = true;
+        Q_EMIT streamOpened();
+        if (!m_stream)
+            return;
+        m_snapshot = get(QStringLiteral("/peers.json"), "application/json");
+        connect(m_snapshot, &QNetworkReply::finished, this, &ServerConnection::onSnapshotFinished);
+    }
+    const auto events = m_parser.feed(m_stream->readAll());
+    for (const auto &event : events)
+        handleEvent(event);
+}
+
+void ServerConnection::handleEvent(const SseParser::Event &event)
+{
+    // Peers in the field read each data: line as one message whatever the event type; an
+    // `event:` name other than the default is not ours.
+    if (event.type != "message")
+        return;
+    const auto parsed = PresenceMessage::parse(event.data);
+    const auto *message = std::get_if<PresenceMessage>(&parsed);
+    if (!message) {
+        ++m_malformedEvents;
+        qCWarning(lcConnection, "%s: ignoring a malformed event: %s", qPrintable(m_server),
+                  std::get<PresenceMessage::Error>(parsed).text.constData());
+        return;
+    }
+    m_lastEventMs = QDateTime::currentMSecsSinceEpoch();
+    PeerRecord record = PeerRecord::fromMessage(*message, m_server, m_lastEventMs);
+    if (m_snapshotApplied)
+        Q_EMIT peerEvent(record);
+    else
+        m_heldBack.append(std::move(record));
+}
+
+void ServerConnection::onStreamFinished()
+{
+    const QString reason = m_stream && m_stream->error() != QNetworkReply::NoError
+                               ? m_stream->errorString()
+                               : tr("the server closed the event stream");
+    fail(reason);
+}
+
+void ServerConnection::onSnapshotFinished()
+{
+    QNetworkReply *reply = m_snapshot;
+    m_snapshot = nullptr;
+    reply->deleteLater();
+    if (reply->error() != QNetworkReply::NoError) {
+        fail(tr("/peers.json: %1").arg(reply->errorString()));
+        return;
+    }
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(reply->readAll(), &error);
+    if (!document.isArray()) {
+        fail(tr("/peers.json is not a JSON array (%1)").arg(error.errorString()));
+        return;
+    }
+    QList<PeerRecord> peers;
+    const QJsonArray rows = document.array();
+    peers.reserve(rows.size());
+    for (const auto &row : rows) {
+        if (auto record = PeerRecord::fromSnapshotRow(row.toObject(), m_server))
+            peers.append(std::move(*record));
+    }
+    qCInfo(lcConnection, "%s: snapshot of %lld peers, %lld events held back", qPrintable(m_server),
+           static_cast<long long>(peers.size()), static_cast<long long>(m_heldBack.size()));
+    Q_EMIT snapshotLoaded(peers);
+    m_snapshotApplied = true;
+    const QList<PeerRecord> heldBack = std::exchange(m_heldBack, {});
+    for (const auto &record : heldBack)
+        Q_EMIT peerEvent(record);
+    m_backoffMs = m_firstBackoffMs;
+    m_lastError.clear();
+    setState(State::Connected);
+}
+
+void ServerConnection::fail(const QString &reason)
+{
+    if (!m_running)
+        return;
+    dropReplies();
+    m_watchdog.stop();
+    m_lastError = reason;
+    qCInfo(lcConnection, "%s: %s; retrying in %d ms", qPrintable(m_server), qPrintable(reason),
+           m_backoffMs);
+    m_retryDelayMs = m_backoffMs;
+    m_retryTimer.start(m_retryDelayMs);
+    m_backoffMs = qMin(m_backoffMs * 2, m_maxBackoffMs);
+    setState(State::Reconnecting);
+}
+
+void ServerConnection::dropReplies()
+{
+    // Disconnect first: abort() emits finished() at once, which would count as a new failure.
+    for (QPointer<QNetworkReply> *reply : {&m_stream, &m_snapshot}) {
+        if (!*reply)
+            continue;
+        (*reply)->disconnect(this);
+        (*reply)->abort();
+        (*reply)->deleteLater();
+        *reply = nullptr;
+    }
+}
+
+void ServerConnection::setState(State state)
+{
+    // Reconnecting is announced on every failure so that the error text shown stays current.
+    if (m_state == state && state != State::Reconnecting)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged(state);
+}

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "peerrecord.h"
+#include "sseparser.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <QUrl>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+// Follows one rendezvous server: opens /events, and once the stream is live loads /peers.json,
+// holding back the events that arrive meanwhile and handing them out after the snapshot, so
+// that nothing falls between the two. Any failure (refused, closed stream, HTTP error, bad
+// JSON, a stream silent for longer than the heartbeat allows) starts over after a back-off of
+// 250 ms doubling to 8 s, with a fresh snapshot.
+class ServerConnection : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class State
+    {
+        Idle,
+        Connecting,
+        Connected,
+        Reconnecting
+    };
+    Q_ENUM(State)
+
+    explicit ServerConnection(const QUrl &baseUrl, QObject *parent = nullptr);
+    ~ServerConnection() override;
+
+    // The base URL without a trailing slash: the key of this server in the models.
+    QString server() const { return m_server; }
+    QUrl dashboardUrl() const;
+
+    void start();
+    void stop();
+
+    // The server pings every 25 s by default; a stream silent for longer is taken as dead.
+    void setSilenceTimeout(int ms);
+    int silenceTimeout() const { return m_silenceTimeoutMs; }
+    void setBackoff(int firstMs, int maxMs);
+
+    State state() const { return m_state; }
+    static QString stateName(State state);
+    QString lastError() const { return m_lastError; }
+    int retryDelay() const { return m_retryDelayMs; }    // of the pending retry
+    qint64 lastEventMs() const { return m_lastEventMs; } // 0 until the first message
+    qint64 malformedEvents() const { return m_malformedEvents; }
+
+Q_SIGNALS:
+    void stateChanged(ServerConnection::State state);
+    // The stream is live and the snapshot is about to be requested (tests publish here to
+    // land events between the two).
+    void streamOpened();
+    // Replaces everything known about this server's peers.
+    void snapshotLoaded(const QList<PeerRecord> &peers);
+    // One online, update or offline message, in stream order, always after its snapshot.
+    void peerEvent(const PeerRecord &record);
+
+private:
+    void connectNow();
+    void onStreamData();
+    void onStreamFinished();
+    void onSnapshotFinished();
+    void handleEvent(const SseParser::Event &event);
+    void fail(const QString &reason);
+    void dropReplies();
+    void setState(State state);
+    QNetworkReply *get(const QString &path, const QByteArray &accept);
+
+    QString m_server;
+    QNetworkAccessManager *m_network;
+    QPointer<QNetworkReply> m_stream;
+    QPointer<QNetworkReply> m_snapshot;
+    SseParser m_parser;
+    QList<PeerRecord> m_heldBack; // events that arrived before the snapshot was applied
+    bool m_streamLive = false;
+    bool m_snapshotApplied = false;
+    bool m_running = false;
+    State m_state = State::Idle;
+    QString m_lastError;
+    QTimer m_retryTimer;
+    QTimer m_watchdog;
+    int m_silenceTimeoutMs = 60000;
+    int m_firstBackoffMs = 250;
+    int m_maxBackoffMs = 8000;
+    int m_backoffMs = 250;
+    int m_retryDelayMs = 0;
+    qint64 m_lastEventMs = 0;
+    qint64 m_malformedEvents = 0;
+};
