@@ -8,7 +8,7 @@
 const FEED_LIMIT = 200;
 const FLASH_LIMIT = 5; // new rows highlighted per frame
 const CHART_WINDOW_MS = 10 * 60 * 1000;
-const CHART_MIN_WINDOW_MS = 60 * 1000;
+const CHART_MIN_WINDOW_MS = 30 * 1000;
 const QUIET_AFTER_MS = 15 * 1000; // three missed 5 s heartbeats
 const RECONNECT_MIN_MS = 250; // the back-off real Goop² clients use
 const RECONNECT_MAX_MS = 8000;
@@ -125,9 +125,13 @@ function createRow(peer) {
   return { tr, cells, badge, details, rendered: {} };
 }
 
+// The client version first (short, and what operators look for), then addresses, then the rest.
+const DETAIL_ORDER = { goopClientVersion: 0, addrs: 1 };
+
 function detailChips(extras) {
   const chips = [];
-  for (const [key, value] of extras) {
+  const rank = ([key]) => DETAIL_ORDER[key] ?? 2;
+  for (const [key, value] of [...extras].sort((a, b) => rank(a) - rank(b))) {
     if (key === 'addrs' && Array.isArray(value)) {
       if (value.length === 0) continue;
       const first = el('span', 'chip chip-addr', valueText(value[0]));
@@ -576,8 +580,7 @@ const chart = {
     const colors = this.colors();
     const now = Date.now();
     const span = Math.min(CHART_WINDOW_MS, Math.max(CHART_MIN_WINDOW_MS, now - this.started));
-    setText($('chart-range'), span >= CHART_WINDOW_MS ? 'last 10 minutes'
-      : `last ${Math.round(span / 60000)} min${now - this.started < span ? ' (since this page opened)' : ''}`);
+    setText($('chart-range'), span >= CHART_WINDOW_MS ? 'last 10 minutes' : 'since this page opened');
     const left = 40;
     const right = width - 12;
     const top = 14;
@@ -603,9 +606,10 @@ const chart = {
     }
     g.textAlign = 'center';
     g.textBaseline = 'top';
-    const minutes = span / 60000;
-    const tick = minutes > 5 ? 2 : 1;
-    for (let m = tick; m < minutes; m += tick) g.fillText(`−${m} min`, x(now - m * 60000), bottom + 7);
+    const tick = [15, 30, 60, 120].map((s) => s * 1000).find((t) => span / t <= 6) || 120000;
+    for (let t = tick; t < span - tick / 3; t += tick) {
+      g.fillText(t < 60000 ? `−${t / 1000} s` : `−${t / 60000} min`, x(now - t), bottom + 7);
+    }
     g.textAlign = 'right';
     g.fillText('now', right, bottom + 7);
 
@@ -646,7 +650,12 @@ function tick() {
   const now = Date.now();
   chart.sample(now);
   if (document.hidden) return;
-  for (const peer of peers.values()) if (peer.row) renderFreshness(peer, now);
+  let quiet = 0;
+  for (const peer of peers.values()) {
+    if (peer.row) renderFreshness(peer, now);
+    if (now - peer.data.lastSeen > QUIET_AFTER_MS) quiet++;
+  }
+  setText($('peer-note'), peers.size ? `${peers.size - quiet} active · ${quiet} quiet` : 'none yet');
   renderRates(now);
   chart.draw();
 }
