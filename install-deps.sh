@@ -12,7 +12,7 @@ packages=(
     # tests: browser, desktop screenshots, clustering, packaging, the Go reference
     chromium nodejs npm xvfb xauth imagemagick
     redis-server caddy golang-go
-    dpkg-dev lintian rpm prometheus systemd
+    dpkg-dev lintian rpm prometheus systemd desktop-file-utils
     # benchmarks
     wrk curl
 )

@@ -1,7 +1,6 @@
 #include "rendezvousserver.h"
 
-#include "apiserver.h"
-#include "guardedtcpserver.h"
+#include "httpworker.h"
 #include "logcategories.h"
 #include "sseframe.h"
 
@@ -25,19 +24,33 @@ std::optional<QHostAddress> resolveListenHost(const QString &host)
     return info.addresses().first();
 }
 
+EventHub::Options hubOptions(const ServerConfig &config)
+{
+    EventHub::Options options;
+    options.maxBacklogBytes = config.maxSubscriberBacklogBytes;
+    options.heartbeat = config.heartbeat;
+    options.writerThreads = config.threads;
+    return options;
+}
+
 } // namespace
 
 RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnections,
                                    const LogSink &logs, QObject *parent)
-    : QObject(parent), m_config(config), m_maxConnections(maxConnections),
-      m_presence(config.peerTtl), m_events(config.maxSubscriberBacklogBytes, config.heartbeat),
-      m_api(new ApiServer(m_presence, m_events, logs, m_dashboard, this))
+    : QObject(parent), m_config(config), m_logs(logs), m_budget(maxConnections),
+      m_presence(config.peerTtl), m_events(hubOptions(config), m_budget)
 {
-    connect(&m_presence, &PresenceService::eventAccepted, &m_events,
-            [this](const QByteArray &json) { m_events.broadcast(SseFrame::data(json)); });
+    // Direct: called in the publishing thread under the presence lock, which keeps the order.
+    connect(
+        &m_presence, &PresenceService::eventAccepted, this,
+        [this](const QByteArray &json) { m_events.broadcast(SseFrame::data(json)); },
+        Qt::DirectConnection);
 }
 
-RendezvousServer::~RendezvousServer() = default;
+RendezvousServer::~RendezvousServer()
+{
+    m_workers.clear(); // before the services they use
+}
 
 std::optional<QString> RendezvousServer::listen()
 {
@@ -45,35 +58,39 @@ std::optional<QString> RendezvousServer::listen()
     if (!address)
         return QStringLiteral("cannot listen on %1: unknown host")
             .arg(m_config.listenAddressText());
+    QString error;
+    const std::vector<int> sockets =
+        openListeningSockets(*address, m_config.port, m_config.threads, &m_port, &error);
+    if (sockets.empty())
+        return QStringLiteral("cannot listen on %1: %2").arg(m_config.listenAddressText(), error);
+
     ConnectionGuard::Limits limits;
     limits.maxHeaderBytes = m_config.maxHeaderBytes;
     limits.maxBodyBytes = m_config.maxBodyBytes;
     limits.requestTimeout = m_config.requestTimeout;
     limits.idleTimeout = m_config.idleTimeout;
-    auto listener = std::make_unique<GuardedTcpServer>(limits, m_maxConnections);
-    listener->setListenBacklogSize(1024);
-    if (!listener->listen(*address, m_config.port)) {
-        return QStringLiteral("cannot listen on %1: %2")
-            .arg(m_config.listenAddressText(), listener->errorString().toLower());
-    }
-    m_listener = listener.release();
-    m_api->bind(m_listener);
-    qCInfo(lcApp, "listening on %s (up to %d connections)", qPrintable(url()), m_maxConnections);
+    const ApiServer::Services services{m_presence, m_events, m_budget, m_logs, m_dashboard};
+    for (const int socket : sockets)
+        m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
+    m_address = *address;
+    qCInfo(lcApp, "listening on %s (%d threads, up to %d connections)", qPrintable(url()),
+           m_config.threads, m_budget.max());
     return std::nullopt;
 }
 
 QString RendezvousServer::url() const
 {
-    const QHostAddress address = m_listener ? m_listener->serverAddress() : QHostAddress();
-    QString host = address.toString();
-    if (address.protocol() == QAbstractSocket::IPv6Protocol)
+    QString host = m_address.toString();
+    if (m_address == QHostAddress(QHostAddress::Any))
+        host = QStringLiteral("0.0.0.0");
+    else if (m_address.protocol() == QAbstractSocket::IPv6Protocol)
         host = QLatin1Char('[') + host + QLatin1Char(']');
-    return QStringLiteral("http://%1:%2").arg(host).arg(m_listener ? m_listener->serverPort() : 0);
+    return QStringLiteral("http://%1:%2").arg(host).arg(m_port);
 }
 
 void RendezvousServer::stop()
 {
-    if (m_listener)
-        m_listener->close();
+    for (const auto &worker : m_workers)
+        worker->stopListening();
     m_events.closeAll();
 }

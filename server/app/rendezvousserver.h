@@ -1,17 +1,21 @@
 #pragma once
 
+#include "connectionbudget.h"
 #include "dashboardfiles.h"
 #include "eventhub.h"
 #include "presenceservice.h"
 #include "serverconfig.h"
 
+#include <QHostAddress>
 #include <QObject>
 
-class ApiServer;
-class GuardedTcpServer;
+#include <memory>
+#include <vector>
+
+class HttpWorker;
 class LogSink;
 
-// One rendezvous server: the presence state, the event fan-out and the HTTP front, wired
+// One rendezvous server: the presence state, the event fan-out and the HTTP workers, wired
 // together and listening on the configured address.
 class RendezvousServer : public QObject
 {
@@ -22,20 +26,22 @@ public:
                      QObject *parent = nullptr);
     ~RendezvousServer() override;
 
-    // Binds the listening socket; on failure returns a one-line reason.
+    // Binds the listening sockets and starts the workers; on failure returns a one-line reason.
     std::optional<QString> listen();
 
     QString url() const; // http://host:port, with the port actually bound
 
-    // Ends every event stream and stops accepting connections.
+    // Stops accepting connections and ends every event stream.
     void stop();
 
 private:
     const ServerConfig m_config;
-    const int m_maxConnections;
+    const LogSink &m_logs;
+    ConnectionBudget m_budget;
     PresenceService m_presence;
     EventHub m_events;
     DashboardFiles m_dashboard;
-    ApiServer *m_api;
-    GuardedTcpServer *m_listener = nullptr;
+    std::vector<std::unique_ptr<HttpWorker>> m_workers;
+    QHostAddress m_address;
+    quint16 m_port = 0;
 };

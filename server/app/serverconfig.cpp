@@ -5,6 +5,7 @@
 #include <QCommandLineParser>
 #include <QHash>
 #include <QRegularExpression>
+#include <QThread>
 
 #include <cmath>
 
@@ -117,8 +118,13 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Disconnect a subscriber with more unsent bytes than this (it reconnects). "
                        "Default 1048576."),
         QStringLiteral("BYTES"));
+    const QCommandLineOption threads(
+        QStringLiteral("threads"),
+        QStringLiteral(
+            "HTTP threads (and as many event-stream writers). Default: the number of CPU cores."),
+        QStringLiteral("N"));
     parser.addOptions({help, version, addr, rendezvous, logLevel, peerTtl, heartbeat,
-                       requestTimeout, idleTimeout, maxConnections, backlog});
+                       requestTimeout, idleTimeout, maxConnections, backlog, threads});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
@@ -197,6 +203,10 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(maxConnections, config.maxConnections))
         return fail(
             QStringLiteral("invalid --max-connections \"%1\"").arg(parser.value(maxConnections)));
+    config.threads = qBound(1, QThread::idealThreadCount(), 64);
+    if (!positiveNumber(threads, config.threads) || config.threads > 64)
+        return fail(QStringLiteral("invalid --threads \"%1\": expected 1 to 64")
+                        .arg(parser.value(threads)));
     if (!positiveNumber(backlog, config.maxSubscriberBacklogBytes))
         return fail(
             QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));

@@ -21,7 +21,8 @@ struct ServerConfig
 
     qint64 maxBodyBytes = 64 * 1024;
     qint64 maxHeaderBytes = 16 * 1024;
-    int maxConnections = 0;                         // 0: as many as the open-file limit allows
+    int maxConnections = 0; // 0: as many as the open-file limit allows
+    int threads = 2;        // HTTP threads, and as many event-stream writer threads
     qint64 maxSubscriberBacklogBytes = 1024 * 1024; // unsent bytes before a stream is dropped
 
     Logging::Level logLevel = Logging::Level::Info;

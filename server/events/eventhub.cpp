@@ -1,65 +1,37 @@
 #include "eventhub.h"
 
-#include "logcategories.h"
-#include "sseframe.h"
+#include "streamwriter.h"
 
-#include <QTcpSocket>
-
-EventHub::EventHub(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat, QObject *parent)
-    : QObject(parent), m_maxBacklogBytes(maxBacklogBytes)
+EventHub::EventHub(const Options &options, ConnectionBudget &budget)
 {
-    // One timer for all streams, like the Go server's per-stream ticker: a ping every period.
-    connect(&m_heartbeat, &QTimer::timeout, this, [this] { send(SseFrame::ping); });
-    m_heartbeat.start(heartbeat);
+    for (int i = 0; i < qMax(1, options.writerThreads); ++i)
+        m_writers.push_back(std::make_unique<StreamWriter>(options.maxBacklogBytes,
+                                                           options.heartbeat, budget, m_dropped));
 }
 
-void EventHub::subscribe(QTcpSocket *socket)
+EventHub::~EventHub() = default;
+
+void EventHub::subscribe(int socketDescriptor, const QByteArray &greeting)
 {
-    // Whichever comes first: the client goes away, or QtHttpServer deletes the socket.
-    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { unsubscribe(socket); });
-    connect(socket, &QObject::destroyed, this, [this, socket] { unsubscribe(socket); });
-    m_subscribers.insert(socket);
-    qCDebug(lcSse, "subscriber %s:%u connected (%d streams)",
-            qPrintable(socket->peerAddress().toString()), socket->peerPort(), subscriberCount());
+    m_writers[m_next.fetch_add(1) % m_writers.size()]->add(socketDescriptor, greeting);
 }
 
 void EventHub::broadcast(const QByteArray &frame)
 {
-    send(frame);
-}
-
-void EventHub::send(const QByteArray &frame)
-{
-    QList<QTcpSocket *> tooSlow;
-    for (QTcpSocket *socket : std::as_const(m_subscribers)) {
-        if (socket->bytesToWrite() + frame.size() > m_maxBacklogBytes)
-            tooSlow.append(socket);
-        else
-            socket->write(frame);
-    }
-    for (QTcpSocket *socket : tooSlow) {
-        ++m_dropped;
-        qCWarning(lcSse, "dropping subscriber %s:%u: %lld bytes unsent (it reconnects)",
-                  qPrintable(socket->peerAddress().toString()), socket->peerPort(),
-                  static_cast<long long>(socket->bytesToWrite()));
-        unsubscribe(socket);
-        socket->abort();
-    }
+    for (const auto &writer : m_writers)
+        writer->post(frame);
 }
 
 void EventHub::closeAll()
 {
-    const QList<QTcpSocket *> sockets = m_subscribers.values();
-    for (QTcpSocket *socket : sockets) {
-        unsubscribe(socket);
-        socket->disconnectFromHost();
-    }
+    for (const auto &writer : m_writers)
+        writer->closeAll();
 }
 
-void EventHub::unsubscribe(QTcpSocket *socket)
+int EventHub::subscriberCount() const
 {
-    if (!m_subscribers.remove(socket))
-        return;
-    socket->disconnect(this);
-    qCDebug(lcSse, "subscriber gone (%d streams)", subscriberCount());
+    int count = 0;
+    for (const auto &writer : m_writers)
+        count += writer->count();
+    return count;
 }

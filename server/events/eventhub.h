@@ -1,43 +1,52 @@
 #pragma once
 
 #include <QByteArray>
-#include <QObject>
-#include <QSet>
-#include <QTimer>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <vector>
 
-class QTcpSocket;
+class ConnectionBudget;
+class StreamWriter;
 
-// The SSE fan-out: every event frame goes to every subscriber, serialized once. A subscriber
-// that stops reading is disconnected once its unsent bytes exceed the backlog cap (it will
-// reconnect and reload /peers.json); one that keeps up never loses an event.
-class EventHub : public QObject
+// The SSE fan-out. Streams live outside Qt's event loops: each is a bare socket descriptor
+// owned by one of a few writer threads that wait on epoll, so that tens of thousands of idle
+// streams cost neither a QTcpSocket each nor a scan at every event-loop wake-up (QT64.md), and
+// each event is serialized once for all of them.
+//
+// A stream whose unsent bytes exceed the backlog cap is disconnected (its client reconnects and
+// reloads /peers.json); a stream that keeps up never loses an event. All members are
+// thread-safe.
+class EventHub
 {
-    Q_OBJECT
-
 public:
-    EventHub(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
-             QObject *parent = nullptr);
+    struct Options
+    {
+        qint64 maxBacklogBytes = 1024 * 1024;
+        std::chrono::milliseconds heartbeat{25000};
+        int writerThreads = 2;
+    };
 
-    // Takes over a socket whose response head and `: ok` have been written.
-    void subscribe(QTcpSocket *socket);
+    EventHub(const Options &options, ConnectionBudget &budget);
+    ~EventHub(); // closes every stream and stops the writers
 
-    // Sends `frame` (a complete SSE frame) to every subscriber.
+    // Takes over `socketDescriptor` (connected, non-blocking; it counts in the budget from now
+    // on). `greeting` (the response head and `: ok`) is sent first; every event broadcast after
+    // this call follows it.
+    void subscribe(int socketDescriptor, const QByteArray &greeting);
+
+    // Sends `frame` (complete SSE frames) to every stream, in the order of the calls.
     void broadcast(const QByteArray &frame);
 
-    // Ends every stream (on shutdown): pending frames are flushed, then the sockets closed.
+    // Ends every stream (at shutdown), after a last attempt to send what is pending.
     void closeAll();
 
-    int subscriberCount() const { return static_cast<int>(m_subscribers.size()); }
-    qint64 droppedCount() const { return m_dropped; }
+    int subscriberCount() const;
+    qint64 droppedCount() const { return m_dropped.load(); }
 
 private:
-    void send(const QByteArray &frame);
-    void unsubscribe(QTcpSocket *socket);
-
-    const qint64 m_maxBacklogBytes;
-    QSet<QTcpSocket *> m_subscribers;
-    QTimer m_heartbeat;
-    qint64 m_dropped = 0;
+    std::vector<std::unique_ptr<StreamWriter>> m_writers;
+    std::atomic<unsigned> m_next{0};
+    std::atomic<qint64> m_dropped{0};
 };

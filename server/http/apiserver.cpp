@@ -1,5 +1,6 @@
 #include "apiserver.h"
 
+#include "connectionbudget.h"
 #include "connectionguard.h"
 #include "dashboardfiles.h"
 #include "eventhub.h"
@@ -11,6 +12,11 @@
 #include <QElapsedTimer>
 #include <QHttpServerRequest>
 #include <QTcpSocket>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
 
 namespace {
 
@@ -60,10 +66,11 @@ const QByteArray eventStreamHead = QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
 
 } // namespace
 
-ApiServer::ApiServer(PresenceService &presence, EventHub &events, const LogSink &logs,
-                     const DashboardFiles &dashboard, QObject *parent)
-    : QAbstractHttpServer(parent), m_presence(presence), m_events(events)
+ApiServer::ApiServer(const Services &services, QObject *parent)
+    : QAbstractHttpServer(parent), m_services(services)
 {
+    const LogSink &logs = services.logs;
+    const DashboardFiles &dashboard = services.dashboard;
     m_routes.insert(QStringLiteral("/publish"),
                     Route{QHttpServerRequest::Method::Post,
                           [this](const auto &request, auto *) { return publish(request); }});
@@ -72,7 +79,8 @@ ApiServer::ApiServer(PresenceService &presence, EventHub &events, const LogSink 
                           [this](const auto &, auto *socket) { return openEventStream(socket); }});
     m_routes.insert(QStringLiteral("/peers.json"),
                     Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
-                              return std::optional(HttpReply::json(m_presence.peersJson()));
+                              return std::optional(
+                                  HttpReply::json(m_services.presence.peersJson()));
                           }});
     m_routes.insert(QStringLiteral("/healthz"),
                     Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
@@ -98,6 +106,11 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
 {
     QElapsedTimer clock;
     clock.start();
+    // Taken now: a stream handed over to the event hub no longer has a peer address in Qt.
+    const QString client = lcHttp().isDebugEnabled()
+                               ? socket->peerAddress().toString() + QLatin1Char(':') +
+                                     QString::number(socket->peerPort())
+                               : QString();
     const QByteArrayView method = methodName(request.method());
     const QString path = request.url().path();
     const auto found = m_routes.constFind(path);
@@ -113,9 +126,9 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     }
     if (reply)
         socket->write(reply->serialize(request.method() == QHttpServerRequest::Method::Head));
-    qCDebug(lcHttp, "%s %s %d %.3f ms %s:%u", method.data(), qPrintable(path),
+    qCDebug(lcHttp, "%s %s %d %.3f ms %s", method.data(), qPrintable(path),
             reply ? reply->status : 200, static_cast<double>(clock.nsecsElapsed()) / 1e6,
-            qPrintable(socket->peerAddress().toString()), socket->peerPort());
+            qPrintable(client));
     return true;
 }
 
@@ -132,15 +145,46 @@ std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request)
         qCInfo(lcHttp, "publish rejected: %s", error->text.constData());
         return HttpReply::text(400, error->text);
     }
-    m_presence.publish(std::get<PresenceMessage>(std::move(parsed)));
+    m_services.presence.publish(std::get<PresenceMessage>(std::move(parsed)));
     return HttpReply{204, {}, {}, {}};
 }
 
 std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
 {
     // No Content-Length: the body runs until the connection closes.
-    socket->write(eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello);
+    const QByteArray greeting =
+        eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello;
     ConnectionGuard::of(socket)->startStreaming();
-    m_events.subscribe(socket);
+    socket->flush();
+    if (socket->bytesToWrite() == 0) {
+        handOverStream(socket, greeting);
+    } else {
+        // An earlier answer on this keep-alive connection is still leaving: the stream starts
+        // after it, so that the bytes stay in order.
+        auto connection = std::make_shared<QMetaObject::Connection>();
+        *connection =
+            connect(socket, &QTcpSocket::bytesWritten, this, [this, socket, greeting, connection] {
+                if (socket->bytesToWrite() == 0) {
+                    disconnect(*connection);
+                    handOverStream(socket, greeting);
+                }
+            });
+    }
     return std::nullopt;
+}
+
+void ApiServer::handOverStream(QTcpSocket *socket, const QByteArray &greeting)
+{
+    // The event hub's writer threads take a duplicate of the descriptor; closing Qt's socket
+    // then leaves the connection open (no shutdown), owned by the hub alone.
+    const int descriptor =
+        ::fcntl(static_cast<int>(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    if (descriptor < 0) {
+        qCWarning(lcSse, "cannot take over an event stream: %s", strerror(errno));
+        socket->abort();
+        return;
+    }
+    ConnectionGuard::of(socket)->handOver();
+    m_services.events.subscribe(descriptor, greeting);
+    socket->abort();
 }

@@ -7,6 +7,7 @@
 
 #include <functional>
 
+class ConnectionBudget;
 class DashboardFiles;
 class EventHub;
 class LogSink;
@@ -14,13 +15,22 @@ class PresenceService;
 
 // The HTTP face of the rendezvous: one route per protocol endpoint, matched on the exact path
 // (6.4's routes are regular expressions and give 404 for a wrong method; we answer 405).
+// Several ApiServers, one per thread, share the services below; each must be thread-safe.
 class ApiServer : public QAbstractHttpServer
 {
     Q_OBJECT
 
 public:
-    ApiServer(PresenceService &presence, EventHub &events, const LogSink &logs,
-              const DashboardFiles &dashboard, QObject *parent = nullptr);
+    struct Services
+    {
+        PresenceService &presence;
+        EventHub &events;
+        ConnectionBudget &budget;
+        const LogSink &logs;
+        const DashboardFiles &dashboard;
+    };
+
+    explicit ApiServer(const Services &services, QObject *parent = nullptr);
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -38,8 +48,8 @@ private:
 
     std::optional<HttpReply> publish(const QHttpServerRequest &request);
     std::optional<HttpReply> openEventStream(QTcpSocket *socket);
+    void handOverStream(QTcpSocket *socket, const QByteArray &greeting);
 
-    PresenceService &m_presence;
-    EventHub &m_events;
+    Services m_services;
     QHash<QString, Route> m_routes;
 };

@@ -1,5 +1,6 @@
 #include "connectionguard.h"
 
+#include "connectionbudget.h"
 #include "httpreply.h"
 #include "logcategories.h"
 
@@ -45,14 +46,20 @@ bool hasToken(QByteArrayView list, QByteArrayView token)
 
 } // namespace
 
-ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits)
-    : QObject(socket), m_socket(socket), m_limits(limits)
+ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget)
+    : QObject(socket), m_socket(socket), m_limits(limits), m_budget(budget)
 {
     socket->setProperty(guardProperty, QVariant::fromValue(static_cast<QObject *>(this)));
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::inspect);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &ConnectionGuard::timedOut);
     m_timer.start(limits.idleTimeout);
+}
+
+ConnectionGuard::~ConnectionGuard()
+{
+    if (!m_handedOver)
+        m_budget.release();
 }
 
 ConnectionGuard *ConnectionGuard::of(QTcpSocket *socket)

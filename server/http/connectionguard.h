@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+class ConnectionBudget;
 class QTcpSocket;
 
 // Watches one connection's bytes before QtHttpServer 6.4 parses them, and enforces what 6.4
@@ -30,13 +31,19 @@ public:
         std::chrono::milliseconds idleTimeout{120000};
     };
 
-    ConnectionGuard(QTcpSocket *socket, const Limits &limits); // becomes the socket's child
+    // Becomes the socket's child and holds the connection's place in `budget` (taken by the
+    // caller) until the socket is gone or handOver() passes it on.
+    ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget);
+    ~ConnectionGuard() override;
 
     static ConnectionGuard *of(QTcpSocket *socket);
 
     // From now on the connection carries an event stream: no timeouts, and anything the client
     // sends is discarded rather than parsed as another request.
     void startStreaming();
+
+    // The connection now belongs to someone else (the event hub), with its place in the budget.
+    void handOver() { m_handedOver = true; }
 
 private:
     enum class State
@@ -56,6 +63,8 @@ private:
 
     QTcpSocket *m_socket;
     const Limits m_limits;
+    ConnectionBudget &m_budget;
+    bool m_handedOver = false;
     State m_state = State::Idle;
     QByteArray m_head;
     qint64 m_bodyLeft = 0;

@@ -1,5 +1,6 @@
 #include "guardedtcpserver.h"
 
+#include "connectionbudget.h"
 #include "httpreply.h"
 #include "logcategories.h"
 
@@ -8,14 +9,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, int maxConnections,
+GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
                                    QObject *parent)
-    : QTcpServer(parent), m_limits(limits), m_maxConnections(maxConnections)
+    : QTcpServer(parent), m_limits(limits), m_budget(budget)
 {}
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 {
-    if (m_connectionCount >= m_maxConnections) {
+    if (!m_budget.tryAcquire()) {
         // Answered without creating a socket object: the cheapest refusal there is. The
         // descriptor is non-blocking, so a client that does not read cannot stall us.
         HttpReply reply = HttpReply::text(503, "server busy: too many connections");
@@ -27,7 +28,7 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         ::close(static_cast<int>(socketDescriptor));
         if (m_refusedSinceLastLog++ % 1000 == 0)
             qCWarning(lcHttp, "refusing connections: %d open, the cap (--max-connections)",
-                      m_connectionCount);
+                      m_budget.max());
         return;
     }
     auto *socket = new QTcpSocket(this);
@@ -35,10 +36,11 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         qCWarning(lcHttp, "cannot adopt a new connection: %s", qPrintable(socket->errorString()));
         ::close(static_cast<int>(socketDescriptor));
         delete socket;
+        m_budget.release();
         return;
     }
-    ++m_connectionCount;
-    connect(socket, &QObject::destroyed, this, [this] { --m_connectionCount; });
-    new ConnectionGuard(socket, m_limits);
+    // Small writes (SSE greetings, 204s) go out at once, as Go's net/http does.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    new ConnectionGuard(socket, m_limits, m_budget);
     addPendingConnection(socket);
 }

@@ -3,6 +3,71 @@
 #include "jsonreader.h"
 #include "jsonwriter.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+// One peer, in one block: the fixed fields, then the escaped ID (with its quotes), the
+// escaped content (with its quotes) and the extra members, back to back.
+struct PresenceRegistry::Peer
+{
+    Peer *newer = nullptr;
+    Peer *older = nullptr;
+    qint64 lastSeenMs = 0;
+    qint64 seenMonotonicMs = 0;
+    qint64 ts = 0;
+    quint32 extraLength = 0;
+    quint16 idLength = 0;
+    quint16 contentLength = 0;
+    PresenceMessage::Type type = PresenceMessage::Type::Online;
+    char data[1];
+
+    QByteArrayView id() const { return {data, idLength}; }
+    QByteArrayView content() const { return {data + idLength, contentLength}; }
+    QByteArrayView extra() const { return {data + idLength + contentLength, extraLength}; }
+
+    static Peer *create(QByteArrayView id, QByteArrayView content, QByteArrayView extra)
+    {
+        const size_t bytes =
+            offsetof(Peer, data) + size_t(id.size() + content.size() + extra.size());
+        void *memory = std::malloc(bytes);
+        if (!memory)
+            throw std::bad_alloc();
+        Peer *peer = new (memory) Peer;
+        peer->idLength = static_cast<quint16>(id.size());
+        peer->contentLength = static_cast<quint16>(content.size());
+        peer->extraLength = static_cast<quint32>(extra.size());
+        char *out = peer->data;
+        for (const QByteArrayView part : {id, content, extra}) {
+            std::memcpy(out, part.data(), size_t(part.size()));
+            out += part.size();
+        }
+        return peer;
+    }
+
+    static void destroy(Peer *peer)
+    {
+        peer->~Peer();
+        std::free(peer);
+    }
+
+    void appendRow(QByteArray &out) const
+    {
+        out.append("{\"peer_id\":").append(id());
+        out.append(",\"type\":\"")
+            .append(PresenceMessage::typeName(type))
+            .append("\",\"content\":");
+        out.append(content());
+        out.append(",\"ts\":");
+        JsonWriter::appendInteger(out, ts);
+        out.append(",\"last_seen\":");
+        JsonWriter::appendInteger(out, lastSeenMs);
+        if (extraLength > 0)
+            out.append(',').append(extra());
+        out.append('}');
+    }
+};
+
 namespace {
 
 // Extra members a peer sent that would collide with the row's own keys stay out of the row
@@ -25,69 +90,60 @@ QByteArray rowExtraMembers(const QByteArray &extraMembers)
     return kept;
 }
 
-QByteArray rowJson(const PresenceMessage &message, qint64 lastSeenMs)
-{
-    QByteArray row;
-    row.reserve(80 + message.peerId.size() + message.content.size() + message.extraMembers.size());
-    row.append("{\"peer_id\":");
-    JsonWriter::appendString(row, message.peerId);
-    row.append(",\"type\":\"")
-        .append(PresenceMessage::typeName(message.type))
-        .append("\",\"content\":");
-    JsonWriter::appendString(row, message.content);
-    row.append(",\"ts\":");
-    JsonWriter::appendInteger(row, message.ts);
-    row.append(",\"last_seen\":");
-    JsonWriter::appendInteger(row, lastSeenMs);
-    const QByteArray extra = rowExtraMembers(message.extraMembers);
-    if (!extra.isEmpty())
-        row.append(',').append(extra);
-    row.append('}');
-    return row;
-}
-
 } // namespace
+
+PresenceRegistry::PresenceRegistry() = default;
+
+PresenceRegistry::~PresenceRegistry()
+{
+    for (Peer *peer : std::as_const(m_index))
+        Peer::destroy(peer);
+}
 
 PresenceRegistry::Change PresenceRegistry::apply(const PresenceMessage &message, qint64 lastSeenMs,
                                                  qint64 monotonicMs)
 {
+    QByteArray id;
+    JsonWriter::appendString(id, message.peerId);
+    const auto found = m_index.constFind(id);
+    Peer *existing = found == m_index.cend() ? nullptr : found.value();
+
     if (message.type == PresenceMessage::Type::Offline) {
-        if (!m_index.contains(message.peerId))
+        if (!existing)
             return Change::NothingToRemove;
-        remove(message.peerId);
+        remove(existing);
         return Change::Removed;
     }
 
-    m_peersJsonStale = true;
-    Group &group = groupFor(message.type);
-    Peer peer{message.peerId, rowJson(message, lastSeenMs), monotonicMs};
-    const auto found = m_index.find(message.peerId);
-    if (found == m_index.end()) {
-        group.push_front(std::move(peer));
-        m_index.insert(message.peerId, {&group, group.begin()});
-        return Change::Registered;
-    }
-    Location &location = found.value();
-    group.splice(group.begin(), *location.group, location.position);
-    *group.begin() = std::move(peer);
-    location = {&group, group.begin()};
-    return Change::Refreshed;
+    QByteArray content;
+    JsonWriter::appendString(content, message.content);
+    Peer *peer = Peer::create(id, content, rowExtraMembers(message.extraMembers));
+    peer->type = message.type;
+    peer->ts = message.ts;
+    peer->lastSeenMs = lastSeenMs;
+    peer->seenMonotonicMs = monotonicMs;
+    if (existing)
+        remove(existing);
+    m_index.insert(peer->id(), peer);
+    pushFront(groupFor(message.type), peer);
+    m_peersJson.clear();
+    return existing ? Change::Refreshed : Change::Registered;
 }
 
 QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs)
 {
     QList<QByteArray> removed;
     for (;;) {
-        Group *oldest = nullptr;
-        for (Group *group : {&m_online, &m_updated}) {
-            if (!group->empty() && group->back().seenMonotonicMs < monotonicCutoffMs &&
-                (!oldest || group->back().seenMonotonicMs < oldest->back().seenMonotonicMs))
-                oldest = group;
+        Peer *oldest = nullptr;
+        for (const Group *group : {&m_online, &m_updated}) {
+            if (group->oldest && group->oldest->seenMonotonicMs < monotonicCutoffMs &&
+                (!oldest || group->oldest->seenMonotonicMs < oldest->seenMonotonicMs))
+                oldest = group->oldest;
         }
         if (!oldest)
             return removed;
-        removed.append(oldest->back().peerId);
-        remove(oldest->back().peerId);
+        removed.append(*JsonReader::decodeString(oldest->id()));
+        remove(oldest);
     }
 }
 
@@ -95,32 +151,30 @@ std::optional<qint64> PresenceRegistry::oldestSeen() const
 {
     std::optional<qint64> oldest;
     for (const Group *group : {&m_online, &m_updated}) {
-        if (!group->empty() && (!oldest || group->back().seenMonotonicMs < *oldest))
-            oldest = group->back().seenMonotonicMs;
+        if (group->oldest && (!oldest || group->oldest->seenMonotonicMs < *oldest))
+            oldest = group->oldest->seenMonotonicMs;
     }
     return oldest;
 }
 
-const QByteArray &PresenceRegistry::peersJson()
+QByteArray PresenceRegistry::peersJson()
 {
-    if (!m_peersJsonStale)
+    if (!m_peersJson.isEmpty())
         return m_peersJson;
     qsizetype bytes = 3;
-    for (const Group *group : {&m_online, &m_updated})
-        for (const Peer &peer : *group)
-            bytes += peer.row.size() + 1;
-    m_peersJson.clear();
+    for (const Peer *peer : std::as_const(m_index))
+        bytes += 64 + peer->idLength + peer->contentLength + peer->extraLength;
     m_peersJson.reserve(bytes);
     m_peersJson.append('[');
     for (const Group *group : {&m_online, &m_updated}) {
-        for (const Peer &peer : *group) {
+        for (const Peer *peer = group->newest; peer; peer = peer->older) {
             if (m_peersJson.size() > 1)
                 m_peersJson.append(',');
-            m_peersJson.append(peer.row);
+            peer->appendRow(m_peersJson);
         }
     }
     m_peersJson.append("]\n"); // Go's json.Encoder ends the document with a newline
-    m_peersJsonStale = false;
+    m_peersJson.squeeze();
     return m_peersJson;
 }
 
@@ -129,10 +183,28 @@ PresenceRegistry::Group &PresenceRegistry::groupFor(PresenceMessage::Type type)
     return type == PresenceMessage::Type::Online ? m_online : m_updated;
 }
 
-void PresenceRegistry::remove(const QByteArray &peerId)
+void PresenceRegistry::pushFront(Group &group, Peer *peer)
 {
-    const auto found = m_index.find(peerId);
-    found->group->erase(found->position);
-    m_index.erase(found);
-    m_peersJsonStale = true;
+    peer->newer = nullptr;
+    peer->older = group.newest;
+    if (group.newest)
+        group.newest->newer = peer;
+    group.newest = peer;
+    if (!group.oldest)
+        group.oldest = peer;
+}
+
+void PresenceRegistry::unlink(Peer *peer)
+{
+    Group &group = groupFor(peer->type);
+    (peer->newer ? peer->newer->older : group.newest) = peer->older;
+    (peer->older ? peer->older->newer : group.oldest) = peer->newer;
+}
+
+void PresenceRegistry::remove(Peer *peer)
+{
+    unlink(peer);
+    m_index.remove(peer->id());
+    m_peersJson.clear();
+    Peer::destroy(peer);
 }

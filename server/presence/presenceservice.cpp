@@ -16,11 +16,11 @@ PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *par
 
 void PresenceService::publish(PresenceMessage message)
 {
+    QMutexLocker locker(&m_mutex);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (message.ts == 0)
         message.ts = now;
     const auto change = m_registry.apply(message, now, m_clock.elapsed());
-    const QByteArray json = message.toJson();
     switch (change) {
     case PresenceRegistry::Change::Registered:
         qCInfo(lcPresence, "peer %s %s %s (%lld online)", goQuoted(message.peerId).constData(),
@@ -38,13 +38,28 @@ void PresenceService::publish(PresenceMessage message)
                static_cast<long long>(m_registry.size()));
         break;
     }
-    if (!m_expiryTimer.isActive())
-        scheduleExpiry();
-    Q_EMIT eventAccepted(json);
+    if (!m_expiryScheduled && m_registry.size() > 0) {
+        m_expiryScheduled = true;
+        QMetaObject::invokeMethod(this, &PresenceService::scheduleExpiry, Qt::QueuedConnection);
+    }
+    Q_EMIT eventAccepted(message.toJson());
+}
+
+QByteArray PresenceService::peersJson()
+{
+    QMutexLocker locker(&m_mutex);
+    return m_registry.peersJson();
+}
+
+qsizetype PresenceService::peerCount() const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_registry.size();
 }
 
 void PresenceService::expireSilentPeers()
 {
+    QMutexLocker locker(&m_mutex);
     const QList<QByteArray> expired =
         m_registry.removeSeenBefore(m_clock.elapsed() - m_peerTtlMs + 1);
     for (const QByteArray &peerId : expired) {
@@ -57,12 +72,15 @@ void PresenceService::expireSilentPeers()
                static_cast<long long>(m_registry.size()));
         Q_EMIT eventAccepted(offline.toJson());
     }
+    locker.unlock();
     scheduleExpiry();
 }
 
 void PresenceService::scheduleExpiry()
 {
+    QMutexLocker locker(&m_mutex);
     const auto oldest = m_registry.oldestSeen();
+    m_expiryScheduled = oldest.has_value();
     if (!oldest) {
         m_expiryTimer.stop();
         return;

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "apiserver.h"
+#include "connectionguard.h"
+
+#include <QThread>
+
+#include <vector>
+
+class GuardedTcpServer;
+
+// One HTTP serving thread: its own event loop, listening socket and ApiServer. Several workers
+// listen on the same port (SO_REUSEPORT), and the kernel spreads new connections over them.
+class HttpWorker
+{
+public:
+    // Takes over `listeningSocket` (bound and listening).
+    HttpWorker(int listeningSocket, const ConnectionGuard::Limits &limits,
+               const ApiServer::Services &services);
+    ~HttpWorker(); // closes its connections and stops the thread
+
+    bool isListening() const { return m_listening; }
+    void stopListening();
+
+private:
+    QThread m_thread;
+    QObject *m_context = nullptr; // lives in m_thread; parent of the servers
+    bool m_listening = false;
+};
+
+// `count` listening sockets on one address, with SO_REUSEPORT so that each worker has its own.
+// The address is first bound exclusively, so that a port another process holds (another
+// goop-rendezvous included) is reported as in use rather than silently shared; port 0 picks
+// one free port for all (`boundPort` tells which). Returns the descriptors, or none and a
+// one-line reason.
+std::vector<int> openListeningSockets(const class QHostAddress &host, quint16 port, int count,
+                                      quint16 *boundPort, QString *error);
