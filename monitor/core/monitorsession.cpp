@@ -103,22 +103,17 @@ void MonitorSession::onPeerEvent(const PeerRecord &record)
     const QString label = row >= 0 ? m_peers->peerAt(row).label : record.label;
     EventLogModel::Entry entry{record.lastSeen, record.server, EventLogModel::Kind::Update,
                                record.peerId, record.label};
-    switch (m_peers->applyEvent(record)) {
-    case PeerTableModel::Change::Joined:
+    const PeerTableModel::Change change = m_peers->applyEvent(record);
+    // The message type says what the peer did; the table change can differ for events held
+    // back during a snapshot (an `online` already in the snapshot is still a join).
+    if (record.type == QLatin1String("offline")) {
+        entry.kind = EventLogModel::Kind::Leave;
+        entry.detail = change == PeerTableModel::Change::Left ? label : tr("(was not listed)");
+        if (change == PeerTableModel::Change::Left)
+            Q_EMIT peerLeft(record.server, record.peerId, label);
+    } else if (record.type == QLatin1String("online") || change == PeerTableModel::Change::Joined) {
         entry.kind = EventLogModel::Kind::Join;
         Q_EMIT peerJoined(record.server, record.peerId, record.label);
-        break;
-    case PeerTableModel::Change::Updated:
-        break;
-    case PeerTableModel::Change::Left:
-        entry.kind = EventLogModel::Kind::Leave;
-        entry.detail = label;
-        Q_EMIT peerLeft(record.server, record.peerId, label);
-        break;
-    case PeerTableModel::Change::Ignored:
-        entry.kind = EventLogModel::Kind::Leave;
-        entry.detail = tr("(was not listed)");
-        break;
     }
     m_log->append(std::move(entry));
 }

@@ -33,6 +33,11 @@ QString PeerTableModel::ageText(qint64 ms)
     return tr("%1 h ago").arg(seconds / 3600);
 }
 
+QString PeerTableModel::peerCountText(int count)
+{
+    return count == 1 ? tr("1 peer") : tr("%1 peers").arg(count);
+}
+
 static QString timeText(qint64 ms)
 {
     if (ms <= 0)

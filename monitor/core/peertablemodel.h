@@ -59,6 +59,7 @@ public:
     int peerCount(const QString &server) const { return m_countByServer.value(server); }
 
     static QString ageText(qint64 ms);
+    static QString peerCountText(int count); // "1 peer", "2 peers"
 
 private:
     static QString keyOf(const QString &server, const QString &peerId);

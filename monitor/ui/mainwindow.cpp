@@ -23,7 +23,6 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
-#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
@@ -85,6 +84,11 @@ MainWindow::MainWindow(MonitorSession *session, QSettings *settings, QWidget *pa
                     showSelectedPeer();
             });
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::showSelectedPeer);
+    // With nothing selected the details pane would stay empty: select the first peer shown.
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (!m_table->currentIndex().isValid())
+            m_table->selectRow(0);
+    });
 
     m_filter->setObjectName(QStringLiteral("peerFilter"));
     m_filter->setPlaceholderText(tr("Filter peers (ID, label, status, server)…"));
@@ -100,9 +104,10 @@ MainWindow::MainWindow(MonitorSession *session, QSettings *settings, QWidget *pa
     m_log->horizontalHeader()->setStretchLastSection(true);
     m_log->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_log->setColumnWidth(EventLogModel::TimeColumn, 95);
-    m_log->setColumnWidth(EventLogModel::ServerColumn, 170);
-    m_log->setColumnWidth(EventLogModel::KindColumn, 80);
-    m_log->setColumnWidth(EventLogModel::PeerColumn, 250);
+    m_log->setColumnWidth(EventLogModel::ServerColumn, 150);
+    m_log->setColumnWidth(EventLogModel::KindColumn, 75);
+    m_log->setColumnWidth(EventLogModel::PeerColumn, 230);
+    m_log->setTextElideMode(Qt::ElideMiddle);
     // Follow the newest entry unless the user scrolled up to read.
     connect(session->log(), &QAbstractItemModel::rowsInserted, this, [this] {
         if (!m_log->isVisible())
@@ -112,18 +117,18 @@ MainWindow::MainWindow(MonitorSession *session, QSettings *settings, QWidget *pa
             QTimer::singleShot(0, m_log, &QTableView::scrollToBottom);
     });
 
-    auto *bottomTabs = new QTabWidget;
-    bottomTabs->addTab(m_log, tr("Event log"));
-    bottomTabs->addTab(m_chart, tr("Peer count"));
+    // Log and chart side by side: both answer "what just happened", so neither hides the other.
+    auto *bottom = new QSplitter(Qt::Horizontal);
+    bottom->addWidget(m_log);
+    bottom->addWidget(m_chart);
+    bottom->setSizes({780, 460});
 
     m_topSplitter->addWidget(m_table);
     m_topSplitter->addWidget(m_details);
-    m_topSplitter->setStretchFactor(0, 3);
-    m_topSplitter->setStretchFactor(1, 1);
+    m_topSplitter->setSizes({900, 340});
     m_mainSplitter->addWidget(m_topSplitter);
-    m_mainSplitter->addWidget(bottomTabs);
-    m_mainSplitter->setStretchFactor(0, 3);
-    m_mainSplitter->setStretchFactor(1, 2);
+    m_mainSplitter->addWidget(bottom);
+    m_mainSplitter->setSizes({430, 300});
     setCentralWidget(m_mainSplitter);
 
     buildActions();
@@ -213,7 +218,8 @@ void MainWindow::startFollowing(const QList<QUrl> &servers)
 
 void MainWindow::restoreSettings()
 {
-    restoreGeometry(m_settings->value(geometryKey).toByteArray());
+    if (!restoreGeometry(m_settings->value(geometryKey).toByteArray()))
+        resize(1280, 800);
     restoreState(m_settings->value(stateKey).toByteArray());
     m_topSplitter->restoreState(m_settings->value(topSplitterKey).toByteArray());
     m_mainSplitter->restoreState(m_settings->value(mainSplitterKey).toByteArray());

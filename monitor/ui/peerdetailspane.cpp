@@ -4,6 +4,7 @@
 
 #include <QAction>
 #include <QClipboard>
+#include <QDateTime>
 #include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -86,7 +87,15 @@ void PeerDetailsPane::showPeer(const PeerRecord &peer)
     const QString current = m_fields->currentItem() ? m_fields->currentItem()->text(0) : QString();
     m_fields->clear();
     for (auto it = m_json.constBegin(); it != m_json.constEnd(); ++it) {
-        auto *item = new QTreeWidgetItem(m_fields, {it.key(), valueText(it.value())});
+        QString text = valueText(it.value());
+        // Millisecond stamps are unreadable as numbers: show the time beside them.
+        if (it.value().isDouble() &&
+            (it.key() == QLatin1String("ts") || it.key() == QLatin1String("last_seen")))
+            text = QDateTime::fromMSecsSinceEpoch(it.value().toInteger())
+                       .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")) +
+                   QStringLiteral("  (") + text + QLatin1Char(')');
+        auto *item = new QTreeWidgetItem(m_fields, {it.key(), text});
+        item->setData(1, Qt::UserRole, valueText(it.value())); // what "Copy value" copies
         item->setToolTip(1, item->text(1));
         if (it.key() == current)
             m_fields->setCurrentItem(item);
@@ -116,7 +125,7 @@ void PeerDetailsPane::copyPeerId() const
 void PeerDetailsPane::copyValue() const
 {
     if (const QTreeWidgetItem *item = m_fields->currentItem())
-        QGuiApplication::clipboard()->setText(item->text(1));
+        QGuiApplication::clipboard()->setText(item->data(1, Qt::UserRole).toString());
 }
 
 void PeerDetailsPane::copyJson() const

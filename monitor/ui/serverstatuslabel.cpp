@@ -26,7 +26,8 @@ void ServerStatusLabel::refresh()
     QString text = QStringLiteral("<span style='color:%1'>&#9679;</span> <b>%2</b> %3")
                        .arg(QLatin1String(colour), m_connection->server().toHtmlEscaped(),
                             ServerConnection::stateName(state));
-    text += tr(" · %n peer(s)", nullptr, m_peers->peerCount(m_connection->server()));
+    text += QStringLiteral(" · ") +
+            PeerTableModel::peerCountText(m_peers->peerCount(m_connection->server()));
     if (m_connection->lastEventMs() > 0)
         text += tr(" · last event %1")
                     .arg(PeerTableModel::ageText(QDateTime::currentMSecsSinceEpoch() -
