@@ -1,0 +1,419 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of goop-rendezvous and the Go reference server (issue 5).
+#
+#   tests/bench/run-benchmarks.sh
+#
+# Builds our server in Release (build-bench/) and the Go reference, then runs the same loads
+# against each, one server at a time, on 127.0.0.1 only: wrk for HTTP throughput and
+# goop-ssebench (tests/bench/ssebench.cpp) for latency, SSE fan-out and memory. Prints a
+# table (figure | ours | reference | ratio | goal | met) and writes build-bench/benchmark.json.
+# Takes about 4 minutes. Needs cmake, ninja, a C++17 compiler, Qt 6.4, go, wrk and python3
+# (the report), all from Debian 12.
+#
+# Environment: GOOP_BENCH_BUILD_DIR (default <repo>/build-bench), GOOP_BENCH_SECONDS (wrk
+# duration, default 8), GOOP_GO_REFERENCE_DIR (default <repo>/../shared/reference/go-rendezvous),
+# GOOP_BENCH_SERVER (measure this goop-rendezvous binary instead of building one),
+# GOOP_BENCH_QUICK=1 (a tenth of the subscribers and peers, 2 s runs: checks the script only;
+# its figures are not comparable with the goals).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${GOOP_BENCH_BUILD_DIR:-$ROOT/build-bench}
+SECONDS_PER_RUN=${GOOP_BENCH_SECONDS:-8}
+SUBSCRIBERS=10000 MANY_SUBSCRIBERS=15000 REGISTRY_PEERS=100000
+if [[ ${GOOP_BENCH_QUICK:-0} == 1 ]]; then
+    SECONDS_PER_RUN=2 SUBSCRIBERS=1000 MANY_SUBSCRIBERS=1500 REGISTRY_PEERS=10000
+fi
+GO_REFERENCE_DIR=${GOOP_GO_REFERENCE_DIR:-$ROOT/../shared/reference/go-rendezvous}
+WORK=$BUILD/bench-run
+RESULTS=$WORK/results.tsv
+OURS=${GOOP_BENCH_SERVER:-$BUILD/server/goop-rendezvous}
+REFERENCE=$BUILD/bench-go/go-rendezvous
+SSEBENCH=$BUILD/tests/bench/goop-ssebench
+CLK_TCK=$(getconf CLK_TCK)
+
+SERVER_PID=
+HOLD_PID=
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+cleanup() {
+    if [[ -n $HOLD_PID ]]; then
+        kill -TERM "$HOLD_PID" 2>/dev/null || true
+    fi
+    stop_server
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for tool in cmake ninja go wrk python3; do
+    command -v "$tool" >/dev/null || { echo "run-benchmarks.sh: $tool is missing" >&2; exit 1; }
+done
+
+# Up to the hard limit (20,000 here) for both servers and for the client: 15,000 subscribers
+# need that many descriptors on each side.
+ulimit -n "$(ulimit -Hn)"
+
+# --- build ---------------------------------------------------------------------------------
+log "building goop-rendezvous and goop-ssebench (Release, $BUILD)${GOOP_BENCH_SERVER:+; measuring $GOOP_BENCH_SERVER}"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_MONITOR=OFF \
+    -DGOOP_BUILD_TESTS=ON >"$BUILD.cmake.log" 2>&1 ||
+    { cat "$BUILD.cmake.log" >&2; exit 1; }
+if [[ -n ${GOOP_BENCH_SERVER:-} ]]; then
+    cmake --build "$BUILD" --target goop-ssebench >&2
+else
+    cmake --build "$BUILD" --target goop-rendezvous goop-ssebench >&2
+fi
+log "building the Go reference ($GO_REFERENCE_DIR)"
+mkdir -p "$BUILD/bench-go"
+(cd "$GO_REFERENCE_DIR" &&
+    GOCACHE=$BUILD/bench-go/cache GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -o "$REFERENCE" .)
+
+rm -rf "$WORK"
+mkdir -p "$WORK/logs"
+: >"$RESULTS"
+
+# --- helpers -------------------------------------------------------------------------------
+
+# record SERVER KEY VALUE: one raw measurement; the report at the end turns them into figures.
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pick_port() {
+    local port
+    for _ in $(seq 50); do
+        port=$((20000 + RANDOM % 20000))
+        if port_is_free "$port"; then
+            echo "$port"
+            return
+        fi
+    done
+    echo "run-benchmarks.sh: no free port" >&2
+    exit 1
+}
+
+# start_server ours|reference LABEL: a fresh process on a fresh port (sets PORT, SERVER_PID).
+# Both log to a file; ours at warn level, the reference has no level (it logs every publish).
+start_server() {
+    local which=$1 label=$2
+    PORT=$(pick_port)
+    local logfile=$WORK/logs/$which-$label.log
+    if [[ $which == ours ]]; then
+        "$OURS" -addr "127.0.0.1:$PORT" --log-level warn 2>"$logfile" &
+    else
+        "$REFERENCE" -addr "127.0.0.1:$PORT" 2>"$logfile" &
+    fi
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        if ! port_is_free "$PORT"; then
+            return
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "run-benchmarks.sh: $which did not start (log: $logfile)" >&2
+    exit 1
+}
+
+# Stops the server; a crash during the figure (the process already gone) is recorded.
+stop_server() {
+    [[ -z $SERVER_PID ]] && return
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        log "the server (pid $SERVER_PID) had already exited"
+        record "${CURRENT:-?}" crashed 1
+    else
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+# utime + stime of the server in clock ticks (fields 14 and 15 of /proc/PID/stat; the text
+# after the last ')' starts at field 3).
+cpu_ticks() { sed 's/.*) //' "/proc/$SERVER_PID/stat" | awk '{print $12 + $13}'; }
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+# wrk_run WHICH NAME URL [wrk args…]: req/s, requests per second of server CPU time, errors.
+wrk_run() {
+    local which=$1 name=$2 url=$3
+    shift 3
+    local before after out
+    before=$(cpu_ticks)
+    out=$(wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" "$@" "$url")
+    after=$(cpu_ticks)
+    echo "$out" >"$WORK/logs/$which-wrk-$name.txt"
+    local rps requests errors socket_errors
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
+    socket_errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
+    record "$which" "${name}_rps" "$rps"
+    record "$which" "${name}_requests" "$requests"
+    record "$which" "${name}_cpu_s" "$(awk -v t=$((after - before)) -v hz="$CLK_TCK" \
+        'BEGIN {print t / hz}')"
+    record "$which" "${name}_errors" "$((${errors:-0} + ${socket_errors:-0}))"
+    log "$which $name: $rps req/s, $requests requests, cpu $((after - before))/$CLK_TCK s"
+}
+
+# ssebench_run WHICH KEY ARGS…: one JSON line from goop-ssebench, recorded whole.
+ssebench_run() {
+    local which=$1 key=$2
+    shift 2
+    local out
+    out=$("$SSEBENCH" "$@" --port "$PORT")
+    record "$which" "$key" "$out"
+    log "$which $key: $out"
+}
+
+# --- the figures, for one server -----------------------------------------------------------
+bench_server() {
+    local which=$1
+    CURRENT=$which
+
+    log "$which: healthz and publish throughput"
+    start_server "$which" throughput
+    wrk_run "$which" healthz "http://127.0.0.1:$PORT/healthz"
+    wrk_run "$which" publish "http://127.0.0.1:$PORT/publish" -s "$ROOT/tests/bench/publish.lua"
+    stop_server
+
+    # 1,000 peers registered just before: well inside the 30 s expiry for the whole block.
+    log "$which: /peers.json with 1,000 peers, sequential latency"
+    start_server "$which" peers
+    ssebench_run "$which" register_1000 register --peers 1000
+    ssebench_run "$which" latency_peers latency --path /peers.json --requests 2000
+    wrk_run "$which" peers "http://127.0.0.1:$PORT/peers.json"
+    # Publishes cycle over the same 1,000 peers: the registry stays at 1,000.
+    ssebench_run "$which" latency_publish latency --path publish --requests 5000
+    ssebench_run "$which" latency_healthz latency --path /healthz --requests 5000
+    stop_server
+
+    log "$which: 10,000 idle subscribers (memory, /healthz beside them)"
+    start_server "$which" idle
+    sleep 0.5
+    record "$which" idle_rss_before_kb "$(rss_kb)"
+    local ready=$WORK/hold-$which.ready
+    "$SSEBENCH" hold --port "$PORT" --subscribers "$SUBSCRIBERS" --ready-file "$ready" \
+        >"$WORK/hold-$which.json" &
+    HOLD_PID=$!
+    for _ in $(seq 1200); do
+        [[ -e $ready ]] && break
+        kill -0 "$HOLD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -e $ready ]] || { echo "run-benchmarks.sh: subscribers never got ready" >&2; exit 1; }
+    sleep 1 # let the server finish the last handshakes before reading its memory
+    record "$which" idle_rss_after_kb "$(rss_kb)"
+    record "$which" idle_hold_ready "$(head -1 "$WORK/hold-$which.json")"
+    wrk_run "$which" healthz_idle "http://127.0.0.1:$PORT/healthz"
+    kill -TERM "$HOLD_PID"
+    wait "$HOLD_PID" || true
+    HOLD_PID=
+    record "$which" idle_hold_done "$(tail -1 "$WORK/hold-$which.json")"
+    stop_server
+
+    log "$which: fan-out to 10,000 subscribers"
+    start_server "$which" fanout10k
+    ssebench_run "$which" fanout_10k fanout --subscribers "$SUBSCRIBERS" --publishes 20 --interval-ms 200
+    stop_server
+
+    log "$which: 15,000 subscribers"
+    start_server "$which" fanout15k
+    ssebench_run "$which" fanout_15k fanout --subscribers "$MANY_SUBSCRIBERS" --publishes 5 --interval-ms 400
+    stop_server
+
+    log "$which: memory per 1,000 registered peers (100,000 peers)"
+    start_server "$which" registry
+    sleep 0.5
+    record "$which" registry_rss_before_kb "$(rss_kb)"
+    ssebench_run "$which" register_100k register --peers "$REGISTRY_PEERS" --connections 4
+    sleep 0.5
+    record "$which" registry_rss_after_kb "$(rss_kb)"
+    stop_server
+}
+
+log "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+started=$(date +%s)
+bench_server ours
+bench_server reference
+record all quick "${GOOP_BENCH_QUICK:-0}"
+record all seconds "$(($(date +%s) - started))"
+record all machine "$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+
+# --- the report ----------------------------------------------------------------------------
+python3 - "$RESULTS" "$BUILD/benchmark.json" <<'PYTHON'
+import json
+import sys
+
+raw = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    server, key, value = line.rstrip("\n").split("\t", 2)
+    try:
+        value = json.loads(value)
+    except ValueError:
+        pass
+    raw.setdefault(server, {})[key] = value
+
+
+def get(server, *path):
+    value = raw.get(server, {})
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def per_cpu(server, name):
+    requests, cpu = get(server, name + "_requests"), get(server, name + "_cpu_s")
+    return requests / cpu if requests and cpu else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def figures(s):
+    f = {}
+    for name in ("healthz", "publish", "peers", "healthz_idle"):
+        f[name + "_rps"] = get(s, name + "_rps")
+        f[name + "_per_cpu_s"] = per_cpu(s, name)
+        f[name + "_errors"] = get(s, name + "_errors")
+    f["healthz_idle_vs_none"] = ratio(f["healthz_idle_rps"], f["healthz_rps"])
+    f["peers_json_bytes"] = get(s, "latency_peers", "body_bytes")
+    for name in ("publish", "peers", "healthz"):
+        stats = get(s, "latency_" + name, "us") or {}
+        f["latency_%s_p99_us" % name] = stats.get("p99")
+        f["latency_%s_p50_us" % name] = stats.get("p50")
+        f["latency_%s_errors" % name] = get(s, "latency_" + name, "errors")
+    for key in ("fanout_10k", "fanout_15k"):
+        f[key + "_connected"] = get(s, key, "subscribers_connected")
+        f[key + "_lost"] = get(s, key, "lost")
+        f[key + "_all_have_it_p99_ms"] = get(s, key, "all_have_it_ms", "p99")
+        f[key + "_all_have_it_p50_ms"] = get(s, key, "all_have_it_ms", "p50")
+        f[key + "_all_have_it_max_ms"] = get(s, key, "all_have_it_ms", "max")
+        f[key + "_delivery_p99_ms"] = get(s, key, "delivery_ms", "p99")
+        f[key + "_connect_seconds"] = get(s, key, "connect_seconds")
+        f[key + "_connect_failures"] = get(s, key, "connect_failures")
+        f[key + "_stream_disconnects"] = get(s, key, "stream_disconnects")
+    held = get(s, "idle_hold_ready", "subscribers_connected")
+    f["idle_subscribers_connected"] = held
+    before, after = get(s, "idle_rss_before_kb"), get(s, "idle_rss_after_kb")
+    f["rss_per_subscriber_kb"] = (after - before) / held if held and after else None
+    before, after = get(s, "registry_rss_before_kb"), get(s, "registry_rss_after_kb")
+    peers = get(s, "register_100k", "peers")
+    f["rss_per_1000_peers_kb"] = (after - before) / (peers / 1000) if peers and after else None
+    f["register_100k_per_second"] = get(s, "register_100k", "per_second")
+    f["crashed"] = bool(get(s, "crashed"))
+    return f
+
+
+ours, ref = figures("ours"), figures("reference")
+
+
+def at_least(factor):
+    return lambda o, r: o is not None and r is not None and o >= factor * r
+
+
+def at_most(factor):
+    return lambda o, r: o is not None and r is not None and o <= factor * r
+
+
+def below(limit):
+    return lambda o, r: o is not None and o < limit
+
+
+def no_more_than(limit):
+    return lambda o, r: o is not None and o <= limit
+
+
+def equals(value):
+    return lambda o, r: o == value
+
+
+# (figure, key, unit format, goal text, test or None for information only)
+rows = [
+    ("healthz req/s", "healthz_rps", "%.0f", ">= 1.2x ref", at_least(1.2)),
+    ("healthz req per CPU-s", "healthz_per_cpu_s", "%.0f", "info", None),
+    ("publish req/s (32 conn, 1k peers)", "publish_rps", "%.0f", ">= 1.5x ref", at_least(1.5)),
+    ("publish req per CPU-s", "publish_per_cpu_s", "%.0f", "info", None),
+    ("peers.json req/s (1k peers)", "peers_rps", "%.0f", ">= 5x ref", at_least(5)),
+    ("peers.json req per CPU-s", "peers_per_cpu_s", "%.0f", "info", None),
+    ("peers.json body bytes", "peers_json_bytes", "%.0f", "info", None),
+    ("publish p99 latency us (1 client)", "latency_publish_p99_us", "%.0f", "< 1000", below(1000)),
+    ("peers.json p99 latency us (1 client)", "latency_peers_p99_us", "%.0f", "< 1000",
+     below(1000)),
+    ("fan-out 10k: all-have-it p99 ms", "fanout_10k_all_have_it_p99_ms", "%.1f", "<= 0.5x ref",
+     at_most(0.5)),
+    # With 20 publishes the p99 is the slowest one; the median shows the typical publish.
+    ("fan-out 10k: all-have-it p50 ms", "fanout_10k_all_have_it_p50_ms", "%.1f", "info", None),
+    ("fan-out 10k: p99 of all deliveries ms", "fanout_10k_delivery_p99_ms", "%.1f", "info", None),
+    ("fan-out 10k: lost events", "fanout_10k_lost", "%.0f", "0", equals(0)),
+    ("15k subscribers connected", "fanout_15k_connected", "%.0f", "all",
+     lambda o, r: o is not None and o == get("ours", "fanout_15k", "subscribers_requested")),
+    ("15k subscribers: lost events", "fanout_15k_lost", "%.0f", "0", equals(0)),
+    ("15k: all-have-it p99 ms", "fanout_15k_all_have_it_p99_ms", "%.1f", "info", None),
+    ("healthz req/s, 10k idle subscribers", "healthz_idle_rps", "%.0f", "info", None),
+    ("healthz 10k idle subs / none", "healthz_idle_vs_none", "%.2f", ">= 0.80",
+     lambda o, r: o is not None and o >= 0.8),
+    ("RSS per SSE subscriber KB", "rss_per_subscriber_kb", "%.1f", "<= 8", no_more_than(8)),
+    ("RSS per 1000 peers KB (100k peers)", "rss_per_1000_peers_kb", "%.0f", "<= 200",
+     no_more_than(200)),
+]
+
+
+def show(fmt, value):
+    return "-" if value is None else fmt % value
+
+
+table = [("figure", "ours", "reference", "ratio", "goal", "met")]
+goals = []
+for label, key, fmt, goal, test in rows:
+    o, r = ours.get(key), ref.get(key)
+    met = "-" if test is None else ("yes" if test(o, r) else "no")
+    if test is not None:
+        goals.append({"figure": label, "key": key, "goal": goal, "met": met == "yes"})
+    rat = ratio(o, r)
+    table.append((label, show(fmt, o), show(fmt, r), show("%.2f", rat), goal, met))
+
+widths = [max(len(row[i]) for row in table) for i in range(6)]
+for n, row in enumerate(table):
+    print("| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |")
+    if n == 0:
+        print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+notes = []
+for name, f in (("ours", ours), ("reference", ref)):
+    if f["crashed"]:
+        notes.append("%s: the server process exited during a figure" % name)
+    for key, value in sorted(f.items()):
+        if key.endswith(("_errors", "_connect_failures", "_stream_disconnects")) and value:
+            notes.append("%s: %s = %s" % (name, key, value))
+for note in notes:
+    print("note: " + note)
+met = sum(g["met"] for g in goals)
+print("goals met: %d of %d" % (met, len(goals)))
+if get("all", "quick") == 1:
+    print("GOOP_BENCH_QUICK=1: reduced loads, the figures are not comparable with the goals")
+
+report = {
+    "machine": get("all", "machine"),
+    "commit": get("all", "commit"),
+    "seconds": get("all", "seconds"),
+    "quick": get("all", "quick") == 1,
+    "ours": ours,
+    "reference": ref,
+    "goals": goals,
+    "raw": raw,
+}
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    json.dump(report, out, indent=2)
+print("figures written to " + sys.argv[2])
+PYTHON

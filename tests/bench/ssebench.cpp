@@ -1,0 +1,931 @@
+// goop-ssebench: the load generator behind tests/bench/run-benchmarks.sh.
+//
+// One thread, plain sockets and epoll, no Qt: the benchmark runs on the same two cores as
+// the server under test, so every cycle the client spends is a cycle the server does not get.
+// It only ever connects to 127.0.0.1.
+//
+//   fanout   --port P --subscribers N --publishes K --interval-ms M
+//            N SSE subscribers, then K publishes; per-event delivery latency, losses.
+//   hold     --port P --subscribers N [--ready-file F]
+//            N idle SSE subscribers kept open until SIGTERM/SIGINT (for memory and for
+//            throughput under idle streams); prints a JSON line once all are connected.
+//   latency  --port P --requests N --path /healthz|/peers.json|publish
+//            one client, sequential requests on one keep-alive connection.
+//   register --port P --peers N [--connections C] [--offset O]
+//            N distinct "online" peers as fast as a few keep-alive connections go.
+//
+// Every mode prints one JSON object on stdout (hold prints one when ready and one at exit).
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
+#include <map>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+int64_t nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+int64_t unixMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+[[noreturn]] void die(const std::string &message)
+{
+    std::fprintf(stderr, "goop-ssebench: %s\n", message.c_str());
+    std::exit(2);
+}
+
+// Subscriber counts beyond the default soft limit of 1024 need the hard limit (20,000 here).
+void raiseFileLimit()
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+// A libp2p-looking peer ID ("12D3KooW" + 44 base58 characters, 52 in all), derived from an
+// index so that every run and both servers see the same IDs.
+std::string peerId(uint64_t index)
+{
+    static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    std::string id = "12D3KooW";
+    uint64_t state = index * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+    while (id.size() < 52) {
+        // splitmix64: cheap, well mixed, deterministic.
+        uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        for (int i = 0; i < 8 && id.size() < 52; ++i) {
+            id += alphabet[z % 58];
+            z /= 58;
+        }
+    }
+    return id;
+}
+
+std::string publishRequest(const std::string &type, const std::string &id,
+                           const std::string &content)
+{
+    const std::string body = "{\"type\":\"" + type + "\",\"peerId\":\"" + id + "\",\"content\":\"" +
+                             content + "\",\"ts\":" + std::to_string(unixMs()) + "}";
+    return "POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string getRequest(const std::string &path)
+{
+    return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+}
+
+int openSocket()
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die(std::string("socket: ") + std::strerror(errno));
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+// Starts a non-blocking connect to 127.0.0.1:port; false when it failed at once.
+bool startConnect(int fd, int port)
+{
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 ||
+           errno == EINPROGRESS;
+}
+
+// A blocking connection, for the sequential clients.
+int connectBlocking(int port)
+{
+    const int fd = openSocket();
+    if (!startConnect(fd, port))
+        die(std::string("connect: ") + std::strerror(errno));
+    pollfd waitFor{fd, POLLOUT, 0};
+    if (poll(&waitFor, 1, 10000) != 1)
+        die("connect: timed out");
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0)
+        die(std::string("connect: ") + std::strerror(err));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+// Closing with RST instead of FIN keeps thousands of client sockets out of TIME_WAIT, so
+// that back-to-back runs do not run out of loopback ports.
+void closeAbortive(int fd)
+{
+    const linger abortive{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    close(fd);
+}
+
+bool sendAll(int fd, const std::string &data)
+{
+    size_t sent = 0;
+    while (sent < data.size()) {
+        const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// One HTTP/1.1 response found at the front of a buffer.
+struct Response
+{
+    int status = 0;
+    size_t total = 0; // bytes of the whole response (head + body)
+    size_t bodyBytes = 0;
+};
+
+bool headerIs(const char *line, size_t lineLen, const char *name)
+{
+    const size_t n = std::strlen(name);
+    return lineLen > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+// 1: a complete response is at the front of buf; 0: need more bytes; -1: not HTTP we can read.
+// Handles Content-Length and chunked bodies (Go streams large bodies chunked).
+int parseResponse(const std::string &buf, Response &out)
+{
+    const size_t headEnd = buf.find("\r\n\r\n");
+    if (headEnd == std::string::npos)
+        return buf.size() > 65536 ? -1 : 0;
+    if (buf.compare(0, 5, "HTTP/") != 0 || headEnd < 12)
+        return -1;
+    out.status = std::atoi(buf.c_str() + 9);
+    long long contentLength = -1;
+    bool chunked = false;
+    size_t pos = buf.find("\r\n") + 2;
+    while (pos < headEnd) {
+        const size_t eol = buf.find("\r\n", pos);
+        const char *line = buf.data() + pos;
+        const size_t lineLen = eol - pos;
+        if (headerIs(line, lineLen, "content-length"))
+            contentLength = std::atoll(line + 15);
+        else if (headerIs(line, lineLen, "transfer-encoding") &&
+                 std::string(line, lineLen).find("chunked") != std::string::npos)
+            chunked = true;
+        pos = eol + 2;
+    }
+    const size_t bodyStart = headEnd + 4;
+    if (out.status == 204 || out.status == 304 || out.status / 100 == 1) {
+        out.total = bodyStart;
+        out.bodyBytes = 0;
+        return 1;
+    }
+    if (chunked) {
+        size_t at = bodyStart;
+        size_t body = 0;
+        for (;;) {
+            const size_t eol = buf.find("\r\n", at);
+            if (eol == std::string::npos)
+                return 0;
+            const size_t size = std::strtoul(buf.c_str() + at, nullptr, 16);
+            at = eol + 2;
+            if (size == 0) {
+                // No trailers from either server: the terminating blank line follows.
+                if (buf.size() < at + 2)
+                    return 0;
+                out.total = at + 2;
+                out.bodyBytes = body;
+                return 1;
+            }
+            if (buf.size() < at + size + 2)
+                return 0;
+            at += size + 2;
+            body += size;
+        }
+    }
+    if (contentLength < 0)
+        return -1; // a keep-alive response must say where it ends
+    if (buf.size() < bodyStart + static_cast<size_t>(contentLength))
+        return 0;
+    out.total = bodyStart + static_cast<size_t>(contentLength);
+    out.bodyBytes = static_cast<size_t>(contentLength);
+    return 1;
+}
+
+// Reads one whole response from a blocking socket; the bytes after it stay in buf.
+bool readResponse(int fd, std::string &buf, Response &out)
+{
+    char chunk[65536];
+    for (;;) {
+        const int state = parseResponse(buf, out);
+        if (state == 1) {
+            buf.erase(0, out.total);
+            return true;
+        }
+        if (state < 0)
+            return false;
+        const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            return false;
+        }
+        buf.append(chunk, static_cast<size_t>(n));
+    }
+}
+
+// Nearest-rank percentile of a sorted vector.
+double percentile(const std::vector<double> &sorted, double p)
+{
+    if (sorted.empty())
+        return -1;
+    size_t rank = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
+    rank = std::clamp<size_t>(rank, 1, sorted.size());
+    return sorted[rank - 1];
+}
+
+std::string statsJson(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    double sum = 0;
+    for (double v : values)
+        sum += v;
+    char text[256];
+    std::snprintf(
+        text, sizeof text, "{\"count\":%zu,\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+        values.size(), values.empty() ? -1.0 : sum / static_cast<double>(values.size()),
+        percentile(values, 50), percentile(values, 99), values.empty() ? -1.0 : values.back());
+    return text;
+}
+
+// Command line: --name value pairs after the mode.
+struct Options
+{
+    std::map<std::string, std::string> values;
+
+    long long number(const std::string &name, long long fallback) const
+    {
+        const auto it = values.find(name);
+        if (it == values.end())
+            return fallback;
+        char *end = nullptr;
+        const long long n = std::strtoll(it->second.c_str(), &end, 10);
+        if (end == it->second.c_str() || *end != '\0' || n < 0)
+            die("--" + name + " wants a non-negative number");
+        return n;
+    }
+    std::string text(const std::string &name, const std::string &fallback) const
+    {
+        const auto it = values.find(name);
+        return it == values.end() ? fallback : it->second;
+    }
+    int port() const
+    {
+        const long long p = number("port", 0);
+        if (p <= 0 || p > 65535)
+            die("--port is required");
+        return static_cast<int>(p);
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// SSE subscribers
+
+// Events published by this tool carry "ssebench:<seq>" in their content, so that a data line
+// is matched to its publish without parsing JSON and other events (expiry) are ignored.
+constexpr char kMarker[] = "ssebench:";
+
+class SubscriberPool
+{
+public:
+    enum class State : uint8_t
+    {
+        Idle,
+        Connecting,
+        AwaitingHead,
+        AwaitingOk,
+        Streaming,
+        Closed
+    };
+
+    struct Subscriber
+    {
+        int fd = -1;
+        State state = State::Idle;
+        uint8_t attempts = 0;
+        std::string pending; // a partial header block or a partial line
+    };
+
+    // Called for every data line of a connected subscriber that carries our marker.
+    std::function<void(size_t subscriber, long seq, int64_t at)> onEvent;
+
+    SubscriberPool(int port, size_t count) : m_port(port), m_subs(count)
+    {
+        m_epoll = epoll_create1(EPOLL_CLOEXEC);
+        if (m_epoll < 0)
+            die("epoll_create1 failed");
+    }
+
+    ~SubscriberPool()
+    {
+        for (auto &s : m_subs)
+            if (s.fd >= 0)
+                closeAbortive(s.fd);
+        close(m_epoll);
+    }
+
+    int epollFd() const { return m_epoll; }
+
+    // Connects every subscriber and waits for its ": ok", with at most `inFlight` handshakes
+    // at a time so that the server's accept backlog never overflows (an overflow costs a
+    // 1 s SYN retransmit, which would measure the kernel, not the server).
+    void connectAll(size_t inFlight, int64_t timeoutNs)
+    {
+        const int64_t deadline = nowNs() + timeoutNs;
+        const int64_t start = nowNs();
+        size_t next = 0;
+        while ((next < m_subs.size() || m_connecting > 0 || !m_retry.empty()) &&
+               nowNs() < deadline) {
+            while (next < m_subs.size() && m_connecting < inFlight)
+                begin(next++);
+            while (!m_retry.empty() && m_connecting < inFlight) {
+                const size_t i = m_retry.back();
+                m_retry.pop_back();
+                begin(i);
+            }
+            pump(50);
+        }
+        m_connectSeconds = static_cast<double>(nowNs() - start) / 1e9;
+    }
+
+    // Waits up to timeoutMs for socket activity and handles it; returns the events seen, or
+    // -1 when a fd other than the subscribers' (extraFd) is readable.
+    int pump(int timeoutMs, uint64_t extraTag = UINT64_MAX, bool *extraReady = nullptr)
+    {
+        epoll_event events[1024];
+        const int n = epoll_wait(m_epoll, events, 1024, timeoutMs);
+        if (n < 0)
+            return 0;
+        const int64_t at = nowNs();
+        for (int k = 0; k < n; ++k) {
+            const uint64_t tag = events[k].data.u64;
+            if (tag == extraTag) {
+                if (extraReady)
+                    *extraReady = true;
+                continue;
+            }
+            handle(static_cast<size_t>(tag), events[k].events, at);
+        }
+        return n;
+    }
+
+    size_t connected() const { return m_connected; }
+    size_t connectFailures() const { return m_failures; }
+    size_t disconnects() const { return m_disconnects; }
+    size_t dataLines() const { return m_dataLines; }
+    double connectSeconds() const { return m_connectSeconds; }
+    const std::map<int, size_t> &badStatuses() const { return m_badStatus; }
+    bool sawChunked() const { return m_chunked; }
+
+private:
+    void begin(size_t i)
+    {
+        Subscriber &s = m_subs[i];
+        s.fd = openSocket();
+        s.pending.clear();
+        ++s.attempts;
+        if (!startConnect(s.fd, m_port)) {
+            fail(i);
+            return;
+        }
+        s.state = State::Connecting;
+        ++m_connecting;
+        epoll_event ev{};
+        ev.events = EPOLLOUT | EPOLLIN;
+        ev.data.u64 = i;
+        epoll_ctl(m_epoll, EPOLL_CTL_ADD, s.fd, &ev);
+    }
+
+    // A subscriber that could not connect is retried a few times (real clients reconnect
+    // too); each failure is counted and shows in the report.
+    void fail(size_t i)
+    {
+        Subscriber &s = m_subs[i];
+        ++m_failures;
+        if (s.state == State::Connecting || s.state == State::AwaitingHead ||
+            s.state == State::AwaitingOk)
+            --m_connecting;
+        if (s.fd >= 0) {
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, s.fd, nullptr);
+            closeAbortive(s.fd);
+            s.fd = -1;
+        }
+        s.state = State::Closed;
+        if (s.attempts < 5)
+            m_retry.push_back(i);
+    }
+
+    void handle(size_t i, uint32_t events, int64_t at)
+    {
+        Subscriber &s = m_subs[i];
+        if (s.state == State::Connecting) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err != 0 || !(events & EPOLLOUT) || !sendAll(s.fd, getRequest("/events"))) {
+                fail(i);
+                return;
+            }
+            s.state = State::AwaitingHead;
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = i;
+            epoll_ctl(m_epoll, EPOLL_CTL_MOD, s.fd, &ev);
+            return;
+        }
+        if (s.state == State::Idle || s.state == State::Closed)
+            return;
+        const ssize_t n = recv(s.fd, m_buffer, sizeof m_buffer, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0) {
+            if (s.state == State::Streaming) {
+                // A stream that ends loses every later event: counted, never reconnected.
+                ++m_disconnects;
+                --m_connected;
+                epoll_ctl(m_epoll, EPOLL_CTL_DEL, s.fd, nullptr);
+                closeAbortive(s.fd);
+                s.fd = -1;
+                s.state = State::Closed;
+            } else {
+                fail(i);
+            }
+            return;
+        }
+        consume(i, m_buffer, static_cast<size_t>(n), at);
+    }
+
+    void consume(size_t i, const char *data, size_t size, int64_t at)
+    {
+        Subscriber &s = m_subs[i];
+        if (s.state == State::AwaitingHead) {
+            s.pending.append(data, size);
+            const size_t headEnd = s.pending.find("\r\n\r\n");
+            if (headEnd == std::string::npos)
+                return;
+            const int status = s.pending.size() > 12 ? std::atoi(s.pending.c_str() + 9) : 0;
+            if (status != 200) {
+                ++m_badStatus[status];
+                fail(i);
+                return;
+            }
+            const std::string head = s.pending.substr(0, headEnd);
+            if (head.find("hunked") != std::string::npos)
+                m_chunked = true;
+            std::string body = s.pending.substr(headEnd + 4);
+            s.pending.clear();
+            s.state = State::AwaitingOk;
+            lines(i, body.data(), body.size(), at);
+            return;
+        }
+        if (s.pending.empty()) {
+            lines(i, data, size, at);
+        } else {
+            s.pending.append(data, size);
+            std::string joined;
+            joined.swap(s.pending);
+            lines(i, joined.data(), joined.size(), at);
+        }
+    }
+
+    // Handles the complete lines in data; a trailing partial line is kept for the next read.
+    void lines(size_t i, const char *data, size_t size, int64_t at)
+    {
+        Subscriber &s = m_subs[i];
+        const char *p = data;
+        const char *end = data + size;
+        while (p < end) {
+            const char *eol = static_cast<const char *>(std::memchr(p, '\n', end - p));
+            if (!eol) {
+                s.pending.assign(p, end - p);
+                return;
+            }
+            const size_t len = eol - p;
+            if (len >= 4 && std::memcmp(p, ": ok", 4) == 0 && s.state == State::AwaitingOk) {
+                s.state = State::Streaming;
+                ++m_connected;
+                --m_connecting;
+            } else if (len > 5 && std::memcmp(p, "data:", 5) == 0) {
+                ++m_dataLines;
+                const char *mark =
+                    static_cast<const char *>(memmem(p, len, kMarker, sizeof kMarker - 1));
+                if (mark && onEvent)
+                    onEvent(i, std::strtol(mark + sizeof kMarker - 1, nullptr, 10), at);
+            }
+            p = eol + 1;
+        }
+    }
+
+    int m_port;
+    int m_epoll = -1;
+    std::vector<Subscriber> m_subs;
+    std::vector<size_t> m_retry;
+    size_t m_connecting = 0;
+    size_t m_connected = 0;
+    size_t m_failures = 0;
+    size_t m_disconnects = 0;
+    size_t m_dataLines = 0;
+    double m_connectSeconds = 0;
+    std::map<int, size_t> m_badStatus;
+    bool m_chunked = false;
+    char m_buffer[65536];
+};
+
+std::string poolJson(const SubscriberPool &pool, size_t requested)
+{
+    std::string statuses = "{";
+    for (const auto &[status, count] : pool.badStatuses()) {
+        if (statuses.size() > 1)
+            statuses += ",";
+        statuses += "\"" + std::to_string(status) + "\":" + std::to_string(count);
+    }
+    statuses += "}";
+    char text[512];
+    std::snprintf(text, sizeof text,
+                  "\"subscribers_requested\":%zu,\"subscribers_connected\":%zu,"
+                  "\"connect_seconds\":%.3f,\"connect_failures\":%zu,\"bad_statuses\":%s,"
+                  "\"chunked_stream\":%s,\"stream_disconnects\":%zu",
+                  requested, pool.connected(), pool.connectSeconds(), pool.connectFailures(),
+                  statuses.c_str(), pool.sawChunked() ? "true" : "false", pool.disconnects());
+    return text;
+}
+
+int runFanout(const Options &options)
+{
+    const int port = options.port();
+    const size_t subscribers = static_cast<size_t>(options.number("subscribers", 100));
+    const long publishes = static_cast<long>(options.number("publishes", 10));
+    const int64_t intervalNs = options.number("interval-ms", 100) * 1000000LL;
+    const int64_t drainNs = options.number("drain-ms", 5000) * 1000000LL;
+    raiseFileLimit();
+
+    SubscriberPool pool(port, subscribers);
+    std::vector<int64_t> sentAt(static_cast<size_t>(publishes), 0);
+    // One slot per (subscriber, event): -1 until delivered. 15,000 x 20 fits easily.
+    std::vector<int64_t> latency(subscribers * static_cast<size_t>(publishes), -1);
+    size_t received = 0;
+    size_t duplicates = 0;
+    size_t strays = 0;
+    pool.onEvent = [&](size_t sub, long seq, int64_t at) {
+        if (seq < 0 || seq >= publishes || sentAt[static_cast<size_t>(seq)] == 0) {
+            ++strays;
+            return;
+        }
+        int64_t &slot = latency[sub * static_cast<size_t>(publishes) + static_cast<size_t>(seq)];
+        if (slot >= 0) {
+            ++duplicates;
+            return;
+        }
+        slot = at - sentAt[static_cast<size_t>(seq)];
+        ++received;
+    };
+    pool.connectAll(static_cast<size_t>(options.number("batch", 32)),
+                    options.number("connect-timeout-s", 90) * 1000000000LL);
+
+    // Let the server finish whatever follows the last accept before the first publish.
+    const int64_t settleUntil = nowNs() + options.number("settle-ms", 500) * 1000000LL;
+    while (nowNs() < settleUntil)
+        pool.pump(10);
+
+    const int publisher = connectBlocking(port);
+    fcntl(publisher, F_SETFL, fcntl(publisher, F_GETFL) | O_NONBLOCK);
+    constexpr uint64_t kPublisherTag = UINT64_MAX - 1;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kPublisherTag;
+    epoll_ctl(pool.epollFd(), EPOLL_CTL_ADD, publisher, &ev);
+
+    // The publisher lives in the same epoll loop as the subscribers, so waiting for a 204
+    // never delays reading (and timestamping) the streams.
+    std::string replyBuffer;
+    bool awaitingReply = false;
+    long nextSeq = 0;
+    size_t publishErrors = 0;
+    int64_t nextSendAt = nowNs();
+    int64_t lastActivity = nowNs();
+    const size_t expected = subscribers * static_cast<size_t>(publishes);
+    for (;;) {
+        const int64_t now = nowNs();
+        if (!awaitingReply && nextSeq < publishes && now >= nextSendAt) {
+            const std::string request =
+                publishRequest("update", peerId(1000000 + static_cast<uint64_t>(nextSeq)),
+                               std::string(kMarker) + std::to_string(nextSeq));
+            sentAt[static_cast<size_t>(nextSeq)] = nowNs();
+            if (!sendAll(publisher, request))
+                die("publish connection failed");
+            nextSendAt = sentAt[static_cast<size_t>(nextSeq)] + intervalNs;
+            ++nextSeq;
+            awaitingReply = true;
+            lastActivity = nowNs();
+        }
+        const bool allSent = nextSeq == publishes && !awaitingReply;
+        if (allSent && (received == expected || now - lastActivity > drainNs))
+            break;
+        int timeoutMs = 50;
+        if (!awaitingReply && nextSeq < publishes)
+            timeoutMs = static_cast<int>(std::max<int64_t>(0, (nextSendAt - now) / 1000000));
+        bool replyReady = false;
+        const size_t before = received;
+        pool.pump(timeoutMs, kPublisherTag, &replyReady);
+        if (received != before)
+            lastActivity = nowNs();
+        if (replyReady) {
+            char chunk[4096];
+            const ssize_t n = recv(publisher, chunk, sizeof chunk, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                die("the server closed the publish connection");
+            if (n > 0)
+                replyBuffer.append(chunk, static_cast<size_t>(n));
+            Response response;
+            int state;
+            while ((state = parseResponse(replyBuffer, response)) == 1) {
+                if (response.status != 204)
+                    ++publishErrors;
+                replyBuffer.erase(0, response.total);
+                awaitingReply = false;
+            }
+            if (state < 0)
+                die("unreadable reply to a publish");
+        }
+    }
+    close(publisher);
+
+    std::vector<double> all;
+    all.reserve(received);
+    std::vector<double> perPublish;
+    size_t incomplete = 0;
+    std::string perPublishList = "[";
+    for (long seq = 0; seq < publishes; ++seq) {
+        int64_t worst = -1;
+        bool complete = true;
+        for (size_t sub = 0; sub < subscribers; ++sub) {
+            const int64_t v = latency[sub * static_cast<size_t>(publishes) + seq];
+            if (v < 0) {
+                complete = false;
+                continue;
+            }
+            all.push_back(static_cast<double>(v) / 1e6);
+            worst = std::max(worst, v);
+        }
+        if (!complete)
+            ++incomplete;
+        // A publish some subscriber never got has no "everyone has it" time; it counts as
+        // lost events instead, and its partial maximum is still listed.
+        if (complete && worst >= 0)
+            perPublish.push_back(static_cast<double>(worst) / 1e6);
+        char item[32];
+        std::snprintf(item, sizeof item, "%s%.3f", seq ? "," : "",
+                      worst < 0 ? -1.0 : static_cast<double>(worst) / 1e6);
+        perPublishList += item;
+    }
+    perPublishList += "]";
+
+    std::printf("{\"mode\":\"fanout\",%s,\"publishes\":%ld,\"interval_ms\":%lld,"
+                "\"publish_errors\":%zu,\"expected\":%zu,\"received\":%zu,\"lost\":%zu,"
+                "\"duplicates\":%zu,\"strays\":%zu,\"publishes_incomplete\":%zu,"
+                "\"all_have_it_ms\":%s,\"delivery_ms\":%s,\"per_publish_max_ms\":%s}\n",
+                poolJson(pool, subscribers).c_str(), publishes,
+                static_cast<long long>(intervalNs / 1000000), publishErrors, expected, received,
+                expected - received, duplicates, strays, incomplete, statsJson(perPublish).c_str(),
+                statsJson(all).c_str(), perPublishList.c_str());
+    return 0;
+}
+
+int runHold(const Options &options)
+{
+    const int port = options.port();
+    const size_t subscribers = static_cast<size_t>(options.number("subscribers", 100));
+    raiseFileLimit();
+
+    // Signals arrive through a descriptor in the same epoll set, so the loop ends cleanly.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    const int signals = signalfd(-1, &mask, SFD_CLOEXEC);
+
+    SubscriberPool pool(port, subscribers);
+    pool.connectAll(static_cast<size_t>(options.number("batch", 32)),
+                    options.number("connect-timeout-s", 90) * 1000000000LL);
+    std::printf("{\"mode\":\"hold\",\"state\":\"ready\",%s}\n",
+                poolJson(pool, subscribers).c_str());
+    std::fflush(stdout);
+    const std::string readyFile = options.text("ready-file", "");
+    if (!readyFile.empty()) {
+        // Written after stdout so that a reader polling for the file sees the figures too.
+        if (FILE *f = std::fopen(readyFile.c_str(), "w"))
+            std::fclose(f);
+    }
+
+    constexpr uint64_t kSignalTag = UINT64_MAX - 2;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kSignalTag;
+    epoll_ctl(pool.epollFd(), EPOLL_CTL_ADD, signals, &ev);
+    const int64_t holdNs = options.number("hold-s", 600) * 1000000000LL;
+    const int64_t until = nowNs() + holdNs;
+    bool stop = false;
+    while (!stop && nowNs() < until)
+        pool.pump(200, kSignalTag, &stop);
+    std::printf("{\"mode\":\"hold\",\"state\":\"done\",%s,\"data_lines\":%zu}\n",
+                poolJson(pool, subscribers).c_str(), pool.dataLines());
+    return 0;
+}
+
+int runLatency(const Options &options)
+{
+    const int port = options.port();
+    const long requests = static_cast<long>(options.number("requests", 1000));
+    const long warmup = static_cast<long>(options.number("warmup", 100));
+    const std::string path = options.text("path", "/healthz");
+    const bool publish = path == "publish" || path == "/publish";
+
+    const int fd = connectBlocking(port);
+    std::string buf;
+    std::vector<double> micros;
+    micros.reserve(static_cast<size_t>(requests));
+    size_t errors = 0;
+    size_t lastBody = 0;
+    for (long i = -warmup; i < requests; ++i) {
+        // Publishes cycle over 1,000 peers, like the throughput figure: a steady registry.
+        const uint64_t peer = static_cast<uint64_t>(i + warmup) % 1000;
+        const std::string request =
+            publish ? publishRequest("update", peerId(peer), "node-" + std::to_string(peer))
+                    : getRequest(path);
+        const int64_t start = nowNs();
+        Response response;
+        if (!sendAll(fd, request) || !readResponse(fd, buf, response))
+            die("the server closed the connection or sent something unreadable");
+        const int64_t elapsed = nowNs() - start;
+        if (response.status / 100 != 2)
+            ++errors;
+        lastBody = response.bodyBytes;
+        if (i >= 0)
+            micros.push_back(static_cast<double>(elapsed) / 1e3);
+    }
+    close(fd);
+    std::printf("{\"mode\":\"latency\",\"path\":\"%s\",\"requests\":%ld,\"errors\":%zu,"
+                "\"body_bytes\":%zu,\"us\":%s}\n",
+                path.c_str(), requests, errors, lastBody, statsJson(micros).c_str());
+    return 0;
+}
+
+int runRegister(const Options &options)
+{
+    const int port = options.port();
+    const uint64_t peers = static_cast<uint64_t>(options.number("peers", 1000));
+    const uint64_t offset = static_cast<uint64_t>(options.number("offset", 0));
+    const size_t connections = static_cast<size_t>(std::max(1LL, options.number("connections", 4)));
+
+    // Each connection keeps exactly one publish in flight: no pipelining, which some HTTP
+    // servers answer out of order.
+    const int epoll = epoll_create1(EPOLL_CLOEXEC);
+    std::vector<int> fds(connections);
+    std::vector<std::string> buffers(connections);
+    uint64_t next = 0;
+    uint64_t done = 0;
+    size_t errors = 0;
+    const auto sendNext = [&](size_t c) {
+        if (next >= peers)
+            return;
+        const uint64_t index = offset + next++;
+        if (!sendAll(fds[c],
+                     publishRequest("online", peerId(index), "node-" + std::to_string(index))))
+            die("publish connection failed");
+    };
+    const int64_t start = nowNs();
+    for (size_t c = 0; c < connections; ++c) {
+        fds[c] = connectBlocking(port);
+        fcntl(fds[c], F_SETFL, fcntl(fds[c], F_GETFL) | O_NONBLOCK);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = c;
+        epoll_ctl(epoll, EPOLL_CTL_ADD, fds[c], &ev);
+        sendNext(c);
+    }
+    char chunk[65536];
+    while (done < peers) {
+        epoll_event events[64];
+        const int n = epoll_wait(epoll, events, 64, 10000);
+        if (n == 0)
+            die("no reply for 10 s while registering peers");
+        for (int k = 0; k < n; ++k) {
+            const size_t c = static_cast<size_t>(events[k].data.u64);
+            const ssize_t got = recv(fds[c], chunk, sizeof chunk, 0);
+            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+                die("the server closed a publish connection");
+            if (got < 0)
+                continue;
+            buffers[c].append(chunk, static_cast<size_t>(got));
+            Response response;
+            int state;
+            while ((state = parseResponse(buffers[c], response)) == 1) {
+                buffers[c].erase(0, response.total);
+                if (response.status != 204)
+                    ++errors;
+                ++done;
+                sendNext(c);
+            }
+            if (state < 0)
+                die("unreadable reply to a publish");
+        }
+    }
+    const double seconds = static_cast<double>(nowNs() - start) / 1e9;
+    for (int fd : fds)
+        close(fd);
+    close(epoll);
+    std::printf("{\"mode\":\"register\",\"peers\":%llu,\"errors\":%zu,\"seconds\":%.3f,"
+                "\"per_second\":%.0f}\n",
+                static_cast<unsigned long long>(peers), errors, seconds,
+                static_cast<double>(peers) / seconds);
+    return 0;
+}
+
+void usage()
+{
+    std::fputs(
+        "usage: goop-ssebench MODE --port P [options]   (talks to 127.0.0.1 only)\n"
+        "  fanout   --subscribers N --publishes K --interval-ms M [--batch B] [--drain-ms D]\n"
+        "  hold     --subscribers N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
+        "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W]\n"
+        "  register --peers N [--connections C] [--offset O]\n",
+        stderr);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage();
+        return 2;
+    }
+    const std::string mode = argv[1];
+    Options options;
+    for (int i = 2; i < argc; ++i) {
+        std::string name = argv[i];
+        if (name.rfind("--", 0) != 0 || i + 1 >= argc) {
+            usage();
+            return 2;
+        }
+        options.values[name.substr(2)] = argv[++i];
+    }
+    // A subscriber the server drops must show up as a count, not kill the tool.
+    std::signal(SIGPIPE, SIG_IGN);
+    if (mode == "fanout")
+        return runFanout(options);
+    if (mode == "hold")
+        return runHold(options);
+    if (mode == "latency")
+        return runLatency(options);
+    if (mode == "register")
+        return runRegister(options);
+    usage();
+    return 2;
+}
