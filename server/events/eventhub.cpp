@@ -18,8 +18,10 @@ void EventHub::subscribe(int socketDescriptor, const QByteArray &greeting)
 
 void EventHub::broadcast(const QByteArray &frame)
 {
-    for (const auto &writer : m_writers)
-        writer->post(frame);
+    for (const auto &writer : m_writers) {
+        if (writer->count() > 0) // no wake-up for a writer with nobody to write to
+            writer->post(frame);
+    }
 }
 
 void EventHub::closeAll()

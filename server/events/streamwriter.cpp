@@ -67,6 +67,9 @@ StreamWriter::~StreamWriter()
 
 void StreamWriter::add(int socketDescriptor, const QByteArray &greeting)
 {
+    // Counted from now, not from when the writer thread picks it up: EventHub skips writers
+    // without streams, and this one must get every event broadcast after this call.
+    m_count.fetch_add(1);
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
         m_incoming.emplace_back(socketDescriptor, greeting);
@@ -167,7 +170,6 @@ void StreamWriter::takeInbox()
         auto *stream = new Stream;
         stream->fd = fd;
         m_streams.push_back(stream);
-        m_count.fetch_add(1, std::memory_order_relaxed);
         epoll_event event{};
         event.events = EPOLLIN | EPOLLRDHUP;
         event.data.ptr = stream;
@@ -283,6 +285,6 @@ void StreamWriter::close(Stream *stream)
     ::close(stream->fd);
     stream->fd = -1;
     stream->backlog = QByteArray();
-    m_count.fetch_sub(1, std::memory_order_relaxed);
+    m_count.fetch_sub(1);
     m_budget.release();
 }

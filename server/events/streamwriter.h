@@ -23,7 +23,7 @@ public:
     void add(int socketDescriptor, const QByteArray &greeting);
     void post(const QByteArray &frames);
     void closeAll();
-    int count() const { return m_count.load(std::memory_order_relaxed); }
+    int count() const { return m_count.load(); }
 
 private:
     struct Stream

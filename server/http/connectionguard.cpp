@@ -79,17 +79,23 @@ void ConnectionGuard::inspect()
         m_socket->readAll(); // nothing more is parsed on this connection
         return;
     }
-    const QByteArray chunk = m_socket->peek(m_socket->bytesAvailable());
-    qsizetype pos = 0;
-    while (pos < chunk.size()) {
+    const qint64 available = m_socket->bytesAvailable();
+    qint64 pos = 0;
+    QByteArray chunk; // peeked lazily: body bytes are only counted, never copied
+    const auto bytesAt = [&](qint64 offset, qint64 count) {
+        if (chunk.size() < offset + count)
+            chunk = m_socket->peek(available);
+        return QByteArrayView(chunk).sliced(offset, count);
+    };
+    while (pos < available) {
         if (m_state == State::Idle) {
             m_state = State::Head;
             m_timer.start(m_limits.requestTimeout);
         }
         if (m_state == State::Head) {
             const qsizetype searchFrom = m_head.size();
-            const qsizetype room = m_limits.maxHeaderBytes + 4 - m_head.size();
-            m_head.append(chunk.constData() + pos, qMin(room, chunk.size() - pos));
+            const qint64 room = m_limits.maxHeaderBytes + 4 - m_head.size();
+            m_head.append(bytesAt(pos, qMin(room, available - pos)));
             const qsizetype end = headEnd(m_head, searchFrom);
             if (end < 0) {
                 if (m_head.size() > m_limits.maxHeaderBytes)
@@ -106,7 +112,7 @@ void ConnectionGuard::inspect()
                 m_state = State::Body;
             continue;
         }
-        const qint64 take = qMin<qint64>(m_bodyLeft, chunk.size() - pos);
+        const qint64 take = qMin<qint64>(m_bodyLeft, available - pos);
         m_bodyLeft -= take;
         pos += take;
         if (m_bodyLeft == 0)
