@@ -10,12 +10,16 @@ packages=(
     qt6-base-dev qt6-httpserver-dev qt6-charts-dev libgl-dev
     libhiredis-dev libsystemd-dev
     # tests: browser, desktop screenshots, clustering, packaging, the Go reference
-    chromium nodejs npm xvfb xauth imagemagick
+    chromium xvfb xauth imagemagick
     redis-server caddy golang-go
     dpkg-dev lintian rpm prometheus systemd desktop-file-utils
     # benchmarks
     wrk curl
 )
+
+# Node.js: the machine's own when it has one (Debian's npm would conflict with it).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do

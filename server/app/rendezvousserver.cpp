@@ -69,7 +69,13 @@ std::optional<QString> RendezvousServer::listen()
     limits.maxBodyBytes = m_config.maxBodyBytes;
     limits.requestTimeout = m_config.requestTimeout;
     limits.idleTimeout = m_config.idleTimeout;
-    const ApiServer::Services services{m_presence, m_events, m_budget, m_logs, m_dashboard};
+    const ApiServer::Services services{m_presence,
+                                       m_events,
+                                       m_budget,
+                                       m_logs,
+                                       m_dashboard,
+                                       m_metrics,
+                                       [this] { return gauges(); }};
     for (const int socket : sockets)
         m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
     m_address = *address;
@@ -93,4 +99,16 @@ void RendezvousServer::stop()
     for (const auto &worker : m_workers)
         worker->stopListening();
     m_events.closeAll();
+}
+
+ServerMetrics::Gauges RendezvousServer::gauges() const
+{
+    ServerMetrics::Gauges gauges;
+    gauges.peersOnline = m_presence.peerCount();
+    gauges.subscribers = m_events.subscriberCount();
+    gauges.subscribersDropped = m_events.droppedCount();
+    gauges.eventsDelivered = m_events.deliveredCount();
+    gauges.connections = m_budget.inUse();
+    gauges.maxConnections = m_budget.max();
+    return gauges;
 }

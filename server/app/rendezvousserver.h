@@ -5,6 +5,7 @@
 #include "eventhub.h"
 #include "presenceservice.h"
 #include "serverconfig.h"
+#include "servermetrics.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -34,6 +35,8 @@ public:
     // Stops accepting connections and ends every event stream.
     void stop();
 
+    ServerMetrics::Gauges gauges() const;
+
 private:
     const ServerConfig m_config;
     const LogSink &m_logs;
@@ -41,6 +44,7 @@ private:
     PresenceService m_presence;
     EventHub m_events;
     DashboardFiles m_dashboard;
+    ServerMetrics m_metrics;
     std::vector<std::unique_ptr<HttpWorker>> m_workers;
     QHostAddress m_address;
     quint16 m_port = 0;

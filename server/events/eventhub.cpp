@@ -5,8 +5,8 @@
 EventHub::EventHub(const Options &options, ConnectionBudget &budget)
 {
     for (int i = 0; i < qMax(1, options.writerThreads); ++i)
-        m_writers.push_back(std::make_unique<StreamWriter>(options.maxBacklogBytes,
-                                                           options.heartbeat, budget, m_dropped));
+        m_writers.push_back(std::make_unique<StreamWriter>(
+            options.maxBacklogBytes, options.heartbeat, budget, m_dropped, m_delivered));
 }
 
 EventHub::~EventHub() = default;

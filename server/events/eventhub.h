@@ -44,9 +44,11 @@ public:
 
     int subscriberCount() const;
     qint64 droppedCount() const { return m_dropped.load(); }
+    qint64 deliveredCount() const { return m_delivered.load(); } // events times streams
 
 private:
     std::vector<std::unique_ptr<StreamWriter>> m_writers;
     std::atomic<unsigned> m_next{0};
     std::atomic<qint64> m_dropped{0};
+    std::atomic<qint64> m_delivered{0};
 };

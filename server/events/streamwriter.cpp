@@ -37,9 +37,10 @@ QString peerName(int fd)
 } // namespace
 
 StreamWriter::StreamWriter(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
-                           ConnectionBudget &budget, std::atomic<qint64> &droppedCounter)
+                           ConnectionBudget &budget, std::atomic<qint64> &droppedCounter,
+                           std::atomic<qint64> &deliveredCounter)
     : m_maxBacklogBytes(maxBacklogBytes), m_heartbeat(heartbeat), m_budget(budget),
-      m_dropped(droppedCounter)
+      m_dropped(droppedCounter), m_delivered(deliveredCounter)
 {
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
     m_wakeup = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -84,6 +85,7 @@ void StreamWriter::post(const QByteArray &frames)
         std::lock_guard<std::mutex> lock(m_inboxMutex);
         first = m_frames.isEmpty();
         m_frames.append(frames);
+        ++m_frameCount;
     }
     if (first) // one wake-up per batch: frames posted meanwhile ride along
         wake();
@@ -156,16 +158,20 @@ void StreamWriter::takeInbox()
 {
     std::vector<std::pair<int, QByteArray>> incoming;
     QByteArray frames;
+    qint64 frameCount = 0;
     bool closeAll;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
         incoming.swap(m_incoming);
         frames.swap(m_frames);
+        frameCount = std::exchange(m_frameCount, 0);
         closeAll = std::exchange(m_closeAll, false);
     }
     // Frames posted before a stream was added are not its business: deliver them first.
-    if (!frames.isEmpty())
+    if (!frames.isEmpty()) {
         deliver(frames);
+        m_delivered.fetch_add(frameCount * qint64(m_streams.size()), std::memory_order_relaxed);
+    }
     for (auto &[fd, greeting] : incoming) {
         auto *stream = new Stream;
         stream->fd = fd;

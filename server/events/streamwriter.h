@@ -17,7 +17,8 @@ class StreamWriter
 {
 public:
     StreamWriter(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
-                 ConnectionBudget &budget, std::atomic<qint64> &droppedCounter);
+                 ConnectionBudget &budget, std::atomic<qint64> &droppedCounter,
+                 std::atomic<qint64> &deliveredCounter);
     ~StreamWriter();
 
     void add(int socketDescriptor, const QByteArray &greeting);
@@ -47,14 +48,17 @@ private:
     const std::chrono::milliseconds m_heartbeat;
     ConnectionBudget &m_budget;
     std::atomic<qint64> &m_dropped;
+    std::atomic<qint64> &m_delivered;
     int m_epoll = -1;
     int m_wakeup = -1; // an eventfd
 
     std::mutex m_inboxMutex;
     std::vector<std::pair<int, QByteArray>> m_incoming; // guarded by m_inboxMutex
-    QByteArray m_frames;                                // guarded by m_inboxMutex
-    bool m_closeAll = false;                            // guarded by m_inboxMutex
-    bool m_stop = false;                                // guarded by m_inboxMutex
+    QByteArray m_frames;
+    qint64 m_frameCount =
+        0; // guarded by m_inboxMutex                                // guarded by m_inboxMutex
+    bool m_closeAll = false; // guarded by m_inboxMutex
+    bool m_stop = false;     // guarded by m_inboxMutex
 
     std::vector<Stream *> m_streams; // the writer thread's own
     std::atomic<int> m_count{0};

@@ -104,6 +104,14 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
                               HttpReply reply{200, "text/plain; charset=utf-8", "ok", {}};
                               return std::optional(reply);
                           }});
+    m_routes.insert(QStringLiteral("/metrics"),
+                    Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
+                              return std::optional(
+                                  HttpReply{200,
+                                            "text/plain; version=0.0.4; charset=utf-8",
+                                            m_services.metrics.render(m_services.gauges()),
+                                            {}});
+                          }});
     m_routes.insert(QStringLiteral("/logs.json"),
                     Route{QHttpServerRequest::Method::Get, [&logs](const auto &, auto *) {
                               return std::optional(HttpReply::json(logs.recentLinesJson()));
@@ -142,9 +150,11 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     }
     if (reply)
         sendNow(socket, reply->serialize(request.method() == QHttpServerRequest::Method::Head));
-    qCDebug(lcHttp, "%s %s %d %.3f ms %s", method.data(), qPrintable(path),
-            reply ? reply->status : 200, static_cast<double>(clock.nsecsElapsed()) / 1e6,
-            qPrintable(client));
+    const int status = reply ? reply->status : 200;
+    m_services.metrics.countRequest(ServerMetrics::routeFor(path.toUtf8()), status,
+                                    std::chrono::nanoseconds(clock.nsecsElapsed()));
+    qCDebug(lcHttp, "%s %s %d %.3f ms %s", method.data(), qPrintable(path), status,
+            static_cast<double>(clock.nsecsElapsed()) / 1e6, qPrintable(client));
     return true;
 }
 
@@ -159,8 +169,10 @@ std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request)
     auto parsed = PresenceMessage::parse(request.body());
     if (auto *error = std::get_if<PresenceMessage::Error>(&parsed)) {
         qCInfo(lcHttp, "publish rejected: %s", error->text.constData());
+        m_services.metrics.countPublishRejected(ServerMetrics::rejectionFor(error->text));
         return HttpReply::text(400, error->text);
     }
+    m_services.metrics.countPublishAccepted();
     m_services.presence.publish(std::get<PresenceMessage>(std::move(parsed)));
     return HttpReply{204, {}, {}, {}};
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "httpreply.h"
+#include "servermetrics.h"
 
 #include <QAbstractHttpServer>
 #include <QHttpServerRequest>
@@ -28,6 +29,8 @@ public:
         ConnectionBudget &budget;
         const LogSink &logs;
         const DashboardFiles &dashboard;
+        ServerMetrics &metrics;
+        std::function<ServerMetrics::Gauges()> gauges; // read for /metrics
     };
 
     explicit ApiServer(const Services &services, QObject *parent = nullptr);

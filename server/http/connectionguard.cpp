@@ -3,6 +3,7 @@
 #include "connectionbudget.h"
 #include "httpreply.h"
 #include "logcategories.h"
+#include "servermetrics.h"
 
 #include <QTcpSocket>
 
@@ -46,8 +47,9 @@ bool hasToken(QByteArrayView list, QByteArrayView token)
 
 } // namespace
 
-ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget)
-    : QObject(socket), m_socket(socket), m_limits(limits), m_budget(budget)
+ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
+                                 ServerMetrics &metrics)
+    : QObject(socket), m_socket(socket), m_limits(limits), m_budget(budget), m_metrics(metrics)
 {
     socket->setProperty(guardProperty, QVariant::fromValue(static_cast<QObject *>(this)));
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::inspect);
@@ -216,6 +218,7 @@ void ConnectionGuard::reject(int status, QByteArrayView reason)
 {
     qCInfo(lcHttp, "rejected %s:%u: %d %s", qPrintable(m_socket->peerAddress().toString()),
            m_socket->peerPort(), status, reason.data());
+    m_metrics.countRefusal(status);
     HttpReply reply = HttpReply::text(status, reason);
     reply.extraHeaders += "Connection: close\r\n";
     m_socket->readAll(); // consumed here: QtHttpServer must not parse what was refused

@@ -7,6 +7,7 @@
 #include <chrono>
 
 class ConnectionBudget;
+class ServerMetrics;
 class QTcpSocket;
 
 // Watches one connection's bytes before QtHttpServer 6.4 parses them, and enforces what 6.4
@@ -33,7 +34,8 @@ public:
 
     // Becomes the socket's child and holds the connection's place in `budget` (taken by the
     // caller) until the socket is gone or handOver() passes it on.
-    ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget);
+    ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
+                    ServerMetrics &metrics);
     ~ConnectionGuard() override;
 
     static ConnectionGuard *of(QTcpSocket *socket);
@@ -64,6 +66,7 @@ private:
     QTcpSocket *m_socket;
     const Limits m_limits;
     ConnectionBudget &m_budget;
+    ServerMetrics &m_metrics;
     bool m_handedOver = false;
     State m_state = State::Idle;
     QByteArray m_head;

@@ -3,6 +3,7 @@
 #include "connectionbudget.h"
 #include "httpreply.h"
 #include "logcategories.h"
+#include "servermetrics.h"
 
 #include <QTcpSocket>
 
@@ -10,13 +11,14 @@
 #include <unistd.h>
 
 GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
-                                   QObject *parent)
-    : QTcpServer(parent), m_limits(limits), m_budget(budget)
+                                   ServerMetrics &metrics, QObject *parent)
+    : QTcpServer(parent), m_limits(limits), m_budget(budget), m_metrics(metrics)
 {}
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
 {
     if (!m_budget.tryAcquire()) {
+        m_metrics.countRefusal(503);
         // Answered without creating a socket object: the cheapest refusal there is. The
         // descriptor is non-blocking, so a client that does not read cannot stall us.
         HttpReply reply = HttpReply::text(503, "server busy: too many connections");
@@ -41,6 +43,6 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
     }
     // Small writes (SSE greetings, 204s) go out at once, as Go's net/http does.
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    new ConnectionGuard(socket, m_limits, m_budget);
+    new ConnectionGuard(socket, m_limits, m_budget, m_metrics);
     addPendingConnection(socket);
 }

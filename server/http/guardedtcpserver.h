@@ -5,6 +5,7 @@
 #include <QTcpServer>
 
 class ConnectionBudget;
+class ServerMetrics;
 
 // A listening socket handed to QtHttpServer: it keeps the number of open connections within
 // the budget (beyond it a connection gets 503 and is closed, so the process never runs out of
@@ -16,7 +17,7 @@ class GuardedTcpServer : public QTcpServer
 
 public:
     GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
-                     QObject *parent = nullptr);
+                     ServerMetrics &metrics, QObject *parent = nullptr);
 
 protected:
     void incomingConnection(qintptr socketDescriptor) override;
@@ -24,5 +25,6 @@ protected:
 private:
     const ConnectionGuard::Limits m_limits;
     ConnectionBudget &m_budget;
+    ServerMetrics &m_metrics;
     qint64 m_refusedSinceLastLog = 0;
 };

@@ -23,7 +23,7 @@ HttpWorker::HttpWorker(int listeningSocket, const ConnectionGuard::Limits &limit
         m_context,
         [&] {
             auto *api = new ApiServer(services, m_context);
-            auto *listener = new GuardedTcpServer(limits, services.budget);
+            auto *listener = new GuardedTcpServer(limits, services.budget, services.metrics);
             if (listener->setSocketDescriptor(listeningSocket)) {
                 api->bind(listener);
                 m_listening = true;

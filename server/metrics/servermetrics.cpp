@@ -1,0 +1,211 @@
+#include "servermetrics.h"
+
+#include "goopversion.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr const char *routeLabels[] = {"/publish",   "/events",  "/peers.json", "/healthz",
+                                       "/logs.json", "/metrics", "dashboard",   "other"};
+constexpr const char *rejectionLabels[] = {"bad_json", "missing_fields", "unknown_type",
+                                           "peer_id_too_long", "content_too_long"};
+
+void header(QByteArray &out, const char *name, const char *type, const char *help)
+{
+    out.append("# HELP ")
+        .append(name)
+        .append(' ')
+        .append(help)
+        .append("\n# TYPE ")
+        .append(name)
+        .append(' ')
+        .append(type)
+        .append('\n');
+}
+
+void sample(QByteArray &out, const char *name, QByteArrayView labels, double value)
+{
+    out.append(name);
+    if (!labels.isEmpty())
+        out.append('{').append(labels).append('}');
+    out.append(' ').append(QByteArray::number(value, 'g', 15)).append('\n');
+}
+
+qint64 residentBytes()
+{
+    QFile status(QStringLiteral("/proc/self/statm"));
+    if (!status.open(QIODevice::ReadOnly))
+        return 0;
+    return status.readAll().split(' ').value(1).toLongLong() * ::sysconf(_SC_PAGESIZE);
+}
+
+double cpuSeconds()
+{
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+} // namespace
+
+ServerMetrics::ServerMetrics()
+    : m_started(std::chrono::steady_clock::now()),
+      m_startedWallSeconds(QDateTime::currentSecsSinceEpoch())
+{}
+
+size_t ServerMetrics::statusSlot(int status)
+{
+    for (size_t i = 0; i < trackedStatuses.size(); ++i)
+        if (trackedStatuses[i] == status)
+            return i;
+    return trackedStatuses.size();
+}
+
+void ServerMetrics::countRequest(Route route, int status, std::chrono::nanoseconds duration)
+{
+    const size_t r = size_t(route);
+    m_requests[r][statusSlot(status)].fetch_add(1, std::memory_order_relaxed);
+    const double seconds = double(duration.count()) / 1e9;
+    size_t bucket = 0;
+    while (bucket < bucketBounds.size() && seconds > bucketBounds[bucket])
+        ++bucket;
+    m_buckets[r][bucket].fetch_add(1, std::memory_order_relaxed);
+    m_durationNanoseconds[r].fetch_add(quint64(duration.count()), std::memory_order_relaxed);
+}
+
+void ServerMetrics::countRefusal(int status)
+{
+    m_refusals[statusSlot(status)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void ServerMetrics::countPublishRejected(PublishRejection reason)
+{
+    m_publishesRejected[size_t(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+ServerMetrics::Route ServerMetrics::routeFor(QByteArrayView path)
+{
+    for (size_t i = 0; i < size_t(Route::Dashboard); ++i)
+        if (path == routeLabels[i])
+            return Route(i);
+    if (path == "/" || path.startsWith("/assets/"))
+        return Route::Dashboard;
+    return Route::Other;
+}
+
+ServerMetrics::PublishRejection ServerMetrics::rejectionFor(QByteArrayView errorText)
+{
+    if (errorText.startsWith("bad message: type and peerId"))
+        return PublishRejection::MissingFields;
+    if (errorText.startsWith("bad message: unknown type"))
+        return PublishRejection::UnknownType;
+    if (errorText.startsWith("bad message: peerId too long"))
+        return PublishRejection::PeerIdTooLong;
+    if (errorText.startsWith("bad message: content too long"))
+        return PublishRejection::ContentTooLong;
+    return PublishRejection::BadJson;
+}
+
+QByteArray ServerMetrics::render(const Gauges &gauges) const
+{
+    const auto load = [](const std::atomic<quint64> &value) {
+        return double(value.load(std::memory_order_relaxed));
+    };
+    const auto statusLabel = [](size_t slot) {
+        return slot < trackedStatuses.size() ? QByteArray::number(trackedStatuses[slot])
+                                             : QByteArray("other");
+    };
+    QByteArray out;
+    out.reserve(8192);
+
+    header(out, "goop_peers", "gauge", "Peers online, by the type of their last message.");
+    sample(out, "goop_peers", "type=\"online\"", double(gauges.peersOnline));
+    sample(out, "goop_peers", "type=\"update\"", double(gauges.peersUpdate));
+    header(out, "goop_peer_expiries_total", "counter", "Peers removed after the silence limit.");
+    sample(out, "goop_peer_expiries_total", {}, double(gauges.expiries));
+
+    header(out, "goop_publishes_total", "counter", "Publishes accepted.");
+    sample(out, "goop_publishes_total", {}, load(m_publishesAccepted));
+    header(out, "goop_publish_rejections_total", "counter", "Publishes rejected, by reason.");
+    for (size_t i = 0; i < m_publishesRejected.size(); ++i)
+        sample(out, "goop_publish_rejections_total",
+               QByteArray("reason=\"") + rejectionLabels[i] + '"', load(m_publishesRejected[i]));
+
+    header(out, "goop_sse_subscribers", "gauge", "Open event streams.");
+    sample(out, "goop_sse_subscribers", {}, double(gauges.subscribers));
+    header(out, "goop_sse_events_delivered_total", "counter",
+           "Events handed to event streams (one per stream).");
+    sample(out, "goop_sse_events_delivered_total", {}, double(gauges.eventsDelivered));
+    header(out, "goop_sse_subscribers_dropped_total", "counter",
+           "Event streams closed because their client stopped reading.");
+    sample(out, "goop_sse_subscribers_dropped_total", {}, double(gauges.subscribersDropped));
+
+    header(out, "goop_connections", "gauge", "Open connections, event streams included.");
+    sample(out, "goop_connections", {}, double(gauges.connections));
+    header(out, "goop_connections_max", "gauge", "The connection cap.");
+    sample(out, "goop_connections_max", {}, double(gauges.maxConnections));
+
+    header(out, "goop_http_requests_total", "counter",
+           "HTTP requests answered, by route and status.");
+    for (size_t r = 0; r < routeCount; ++r) {
+        for (size_t s = 0; s < statusSlots; ++s) {
+            if (load(m_requests[r][s]) > 0)
+                sample(out, "goop_http_requests_total",
+                       QByteArray("route=\"") + routeLabels[r] + "\",status=\"" + statusLabel(s) +
+                           '"',
+                       load(m_requests[r][s]));
+        }
+    }
+    header(out, "goop_http_refused_total", "counter",
+           "Requests refused before routing (malformed, too large, too slow, over the connection "
+           "cap), by status.");
+    for (size_t s = 0; s < statusSlots; ++s) {
+        if (load(m_refusals[s]) > 0)
+            sample(out, "goop_http_refused_total", "status=\"" + statusLabel(s) + '"',
+                   load(m_refusals[s]));
+    }
+    header(out, "goop_http_request_duration_seconds", "histogram",
+           "Time to answer a request, by route.");
+    for (size_t r = 0; r < routeCount; ++r) {
+        const QByteArray route = QByteArray("route=\"") + routeLabels[r] + '"';
+        double cumulative = 0;
+        for (size_t b = 0; b <= bucketBounds.size(); ++b) {
+            cumulative += load(m_buckets[r][b]);
+            const QByteArray bound =
+                b < bucketBounds.size() ? QByteArray::number(bucketBounds[b], 'g', 6) : "+Inf";
+            sample(out, "goop_http_request_duration_seconds_bucket", route + ",le=\"" + bound + '"',
+                   cumulative);
+        }
+        sample(out, "goop_http_request_duration_seconds_sum", route,
+               load(m_durationNanoseconds[r]) / 1e9);
+        sample(out, "goop_http_request_duration_seconds_count", route, cumulative);
+    }
+
+    header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    sample(out, "process_resident_memory_bytes", {}, double(residentBytes()));
+    header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+    sample(out, "process_open_fds", {}, double(QDir(QStringLiteral("/proc/self/fd")).count() - 2));
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    sample(out, "process_max_fds", {}, double(files.rlim_cur));
+    header(out, "process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.");
+    sample(out, "process_cpu_seconds_total", {}, cpuSeconds());
+    header(out, "process_start_time_seconds", "gauge",
+           "Start time of the process since unix epoch in seconds.");
+    sample(out, "process_start_time_seconds", {}, double(m_startedWallSeconds));
+    header(out, "goop_uptime_seconds", "gauge", "Seconds since the server started.");
+    sample(out, "goop_uptime_seconds", {},
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count());
+    header(out, "goop_build_info", "gauge", "Version of this build (always 1).");
+    sample(out, "goop_build_info", "version=\"" GOOP_VERSION "\",qt=\"" QT_VERSION_STR "\"", 1);
+    return out;
+}

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+
+// The server's counters, shared by every thread (relaxed atomics in fixed arrays: nothing to
+// lock on the request path), and their rendering in the Prometheus text format for /metrics.
+class ServerMetrics
+{
+public:
+    enum class Route
+    {
+        Publish,
+        Events,
+        Peers,
+        Health,
+        Logs,
+        Metrics,
+        Dashboard,
+        Other,
+        Count
+    };
+    enum class PublishRejection
+    {
+        BadJson,
+        MissingFields,
+        UnknownType,
+        PeerIdTooLong,
+        ContentTooLong,
+        Count
+    };
+
+    // Values read from elsewhere when /metrics is asked for.
+    struct Gauges
+    {
+        qint64 peersOnline = 0;
+        qint64 peersUpdate = 0;
+        qint64 subscribers = 0;
+        qint64 connections = 0;
+        qint64 maxConnections = 0;
+        qint64 subscribersDropped = 0;
+        qint64 eventsDelivered = 0;
+        qint64 expiries = 0;
+    };
+
+    ServerMetrics();
+
+    void countRequest(Route route, int status, std::chrono::nanoseconds duration);
+    // A request refused before routing (malformed, too large, too slow, over the cap).
+    void countRefusal(int status);
+    void countPublishAccepted() { m_publishesAccepted.fetch_add(1, std::memory_order_relaxed); }
+    void countPublishRejected(PublishRejection reason);
+
+    static Route routeFor(QByteArrayView path);
+    static PublishRejection rejectionFor(QByteArrayView errorText);
+
+    QByteArray render(const Gauges &gauges) const;
+
+private:
+    static constexpr std::array<int, 13> trackedStatuses = {200, 204, 304, 400, 404, 405, 408,
+                                                            411, 413, 417, 431, 503, 505};
+    static constexpr std::array<double, 11> bucketBounds = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0};
+    static constexpr size_t routeCount = size_t(Route::Count);
+    static constexpr size_t statusSlots = trackedStatuses.size() + 1; // + "other"
+
+    static size_t statusSlot(int status);
+
+    std::array<std::array<std::atomic<quint64>, statusSlots>, routeCount> m_requests{};
+    std::array<std::array<std::atomic<quint64>, bucketBounds.size() + 1>, routeCount> m_buckets{};
+    std::array<std::atomic<quint64>, routeCount> m_durationNanoseconds{};
+    std::array<std::atomic<quint64>, statusSlots> m_refusals{};
+    std::array<std::atomic<quint64>, size_t(PublishRejection::Count)> m_publishesRejected{};
+    std::atomic<quint64> m_publishesAccepted{0};
+    const std::chrono::steady_clock::time_point m_started;
+    const qint64 m_startedWallSeconds;
+};
