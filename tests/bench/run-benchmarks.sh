@@ -172,19 +172,21 @@ ssebench_run() {
     log "$which $key: $out"
 }
 
-# --- the figures, for one server -----------------------------------------------------------
-bench_server() {
-    local which=$1
-    CURRENT=$which
+# --- the figures --------------------------------------------------------------------------
+# Each figure runs on a fresh server process, ours then the reference, so that the two runs of
+# one figure are seconds apart: the machine is shared and its background load drifts.
 
-    log "$which: healthz and publish throughput"
+figure_throughput() {
+    local which=$1
     start_server "$which" throughput
     wrk_run "$which" healthz "http://127.0.0.1:$PORT/healthz"
     wrk_run "$which" publish "http://127.0.0.1:$PORT/publish" -s "$ROOT/tests/bench/publish.lua"
     stop_server
+}
 
-    # 1,000 peers registered just before: well inside the 30 s expiry for the whole block.
-    log "$which: /peers.json with 1,000 peers, sequential latency"
+# 1,000 peers registered just before: well inside the 30 s expiry for the whole block.
+figure_peers() {
+    local which=$1
     start_server "$which" peers
     ssebench_run "$which" register_1000 register --peers 1000
     ssebench_run "$which" latency_peers latency --path /peers.json --requests 2000
@@ -193,11 +195,15 @@ bench_server() {
     ssebench_run "$which" latency_publish latency --path publish --requests 5000
     ssebench_run "$which" latency_healthz latency --path /healthz --requests 5000
     stop_server
+}
 
-    log "$which: 10,000 idle subscribers (memory, /healthz beside them)"
+# Memory per subscriber, and /healthz with and without the idle streams, back to back.
+figure_idle() {
+    local which=$1
     start_server "$which" idle
     sleep 0.5
     record "$which" idle_rss_before_kb "$(rss_kb)"
+    wrk_run "$which" healthz_none "http://127.0.0.1:$PORT/healthz"
     local ready=$WORK/hold-$which.ready
     "$SSEBENCH" hold --port "$PORT" --subscribers "$SUBSCRIBERS" --ready-file "$ready" \
         >"$WORK/hold-$which.json" &
@@ -217,18 +223,26 @@ bench_server() {
     HOLD_PID=
     record "$which" idle_hold_done "$(tail -1 "$WORK/hold-$which.json")"
     stop_server
+}
 
-    log "$which: fan-out to 10,000 subscribers"
+figure_fanout() {
+    local which=$1
     start_server "$which" fanout10k
-    ssebench_run "$which" fanout_10k fanout --subscribers "$SUBSCRIBERS" --publishes 20 --interval-ms 200
+    ssebench_run "$which" fanout_10k fanout --subscribers "$SUBSCRIBERS" --publishes 20 \
+        --interval-ms 200
     stop_server
+}
 
-    log "$which: 15,000 subscribers"
+figure_many() {
+    local which=$1
     start_server "$which" fanout15k
-    ssebench_run "$which" fanout_15k fanout --subscribers "$MANY_SUBSCRIBERS" --publishes 5 --interval-ms 400
+    ssebench_run "$which" fanout_15k fanout --subscribers "$MANY_SUBSCRIBERS" --publishes 5 \
+        --interval-ms 400
     stop_server
+}
 
-    log "$which: memory per 1,000 registered peers (100,000 peers)"
+figure_registry() {
+    local which=$1
     start_server "$which" registry
     sleep 0.5
     record "$which" registry_rss_before_kb "$(rss_kb)"
@@ -238,13 +252,21 @@ bench_server() {
     stop_server
 }
 
-log "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+log "machine: $machine; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+record all load_before "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 started=$(date +%s)
-bench_server ours
-bench_server reference
+for figure in throughput peers idle fanout many registry; do
+    for which in ours reference; do
+        log "$which: $figure"
+        CURRENT=$which
+        "figure_$figure" "$which"
+    done
+done
 record all quick "${GOOP_BENCH_QUICK:-0}"
 record all seconds "$(($(date +%s) - started))"
-record all machine "$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+record all machine "\"$machine\""
+record all load_after "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 
 # --- the report ----------------------------------------------------------------------------
@@ -282,11 +304,11 @@ def ratio(a, b):
 
 def figures(s):
     f = {}
-    for name in ("healthz", "publish", "peers", "healthz_idle"):
+    for name in ("healthz", "publish", "peers", "healthz_none", "healthz_idle"):
         f[name + "_rps"] = get(s, name + "_rps")
         f[name + "_per_cpu_s"] = per_cpu(s, name)
         f[name + "_errors"] = get(s, name + "_errors")
-    f["healthz_idle_vs_none"] = ratio(f["healthz_idle_rps"], f["healthz_rps"])
+    f["healthz_idle_vs_none"] = ratio(f["healthz_idle_rps"], f["healthz_none_rps"])
     f["peers_json_bytes"] = get(s, "latency_peers", "body_bytes")
     for name in ("publish", "peers", "healthz"):
         stats = get(s, "latency_" + name, "us") or {}
@@ -360,6 +382,7 @@ rows = [
      lambda o, r: o is not None and o == get("ours", "fanout_15k", "subscribers_requested")),
     ("15k subscribers: lost events", "fanout_15k_lost", "%.0f", "0", equals(0)),
     ("15k: all-have-it p99 ms", "fanout_15k_all_have_it_p99_ms", "%.1f", "info", None),
+    ("healthz req/s, same process before subs", "healthz_none_rps", "%.0f", "info", None),
     ("healthz req/s, 10k idle subscribers", "healthz_idle_rps", "%.0f", "info", None),
     ("healthz 10k idle subs / none", "healthz_idle_vs_none", "%.2f", ">= 0.80",
      lambda o, r: o is not None and o >= 0.8),
@@ -400,6 +423,9 @@ for note in notes:
     print("note: " + note)
 met = sum(g["met"] for g in goals)
 print("goals met: %d of %d" % (met, len(goals)))
+print("machine: %s; load average before %s, after %s; %s s" % (
+    get("all", "machine"), get("all", "load_before"), get("all", "load_after"),
+    get("all", "seconds")))
 if get("all", "quick") == 1:
     print("GOOP_BENCH_QUICK=1: reduced loads, the figures are not comparable with the goals")
 
@@ -407,6 +433,8 @@ report = {
     "machine": get("all", "machine"),
     "commit": get("all", "commit"),
     "seconds": get("all", "seconds"),
+    "load_average_before": get("all", "load_before"),
+    "load_average_after": get("all", "load_after"),
     "quick": get("all", "quick") == 1,
     "ours": ours,
     "reference": ref,

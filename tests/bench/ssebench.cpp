@@ -5,7 +5,8 @@
 // It only ever connects to 127.0.0.1.
 //
 //   fanout   --port P --subscribers N --publishes K --interval-ms M
-//            N SSE subscribers, then K publishes; per-event delivery latency, losses.
+//            N SSE subscribers, then K publishes; per-event delivery latency (publish sent
+//            to the kernel's receive timestamp of the data line, both CLOCK_REALTIME), losses.
 //   hold     --port P --subscribers N [--ready-file F]
 //            N idle SSE subscribers kept open until SIGTERM/SIGINT (for memory and for
 //            throughput under idle streams); prints a JSON line once all are connected.
@@ -25,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <functional>
 #include <map>
@@ -36,6 +38,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <vector>
 
@@ -48,11 +51,30 @@ int64_t nowNs()
         .count();
 }
 
+// The clock of the kernel's receive timestamps (SO_TIMESTAMPNS), used for delivery latency.
+int64_t realtimeNs()
+{
+    timespec t{};
+    clock_gettime(CLOCK_REALTIME, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+}
+
 int64_t unixMs()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// This process's user + system CPU time, to show how much of the machine the client itself took.
+double cpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval &t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 [[noreturn]] void die(const std::string &message)
@@ -353,6 +375,7 @@ public:
 
     // Called for every data line of a connected subscriber that carries our marker.
     std::function<void(size_t subscriber, long seq, int64_t at)> onEvent;
+    bool kernelTimestamps = true;
 
     SubscriberPool(int port, size_t count) : m_port(port), m_subs(count)
     {
@@ -401,7 +424,7 @@ public:
         const int n = epoll_wait(m_epoll, events, 1024, timeoutMs);
         if (n < 0)
             return 0;
-        const int64_t at = nowNs();
+        const int64_t at = realtimeNs();
         for (int k = 0; k < n; ++k) {
             const uint64_t tag = events[k].data.u64;
             if (tag == extraTag) {
@@ -418,6 +441,8 @@ public:
     size_t connectFailures() const { return m_failures; }
     size_t disconnects() const { return m_disconnects; }
     size_t dataLines() const { return m_dataLines; }
+    size_t kernelStamped() const { return m_kernelStamped; }
+    size_t clientStamped() const { return m_clientStamped; }
     double connectSeconds() const { return m_connectSeconds; }
     const std::map<int, size_t> &badStatuses() const { return m_badStatus; }
     bool sawChunked() const { return m_chunked; }
@@ -427,6 +452,10 @@ private:
     {
         Subscriber &s = m_subs[i];
         s.fd = openSocket();
+        if (kernelTimestamps) {
+            const int one = 1;
+            setsockopt(s.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        }
         s.pending.clear();
         ++s.attempts;
         if (!startConnect(s.fd, m_port)) {
@@ -480,9 +509,30 @@ private:
         }
         if (s.state == State::Idle || s.state == State::Closed)
             return;
-        const ssize_t n = recv(s.fd, m_buffer, sizeof m_buffer, 0);
+        // The kernel stamps each packet as it reaches the socket: the delivery time is then
+        // when the server's bytes arrived, not when this (busy, single-threaded) client got
+        // round to reading them.
+        iovec data{m_buffer, sizeof m_buffer};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+        msghdr message{};
+        message.msg_iov = &data;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        const ssize_t n = recvmsg(s.fd, &message, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
+        bool stamped = false;
+        for (cmsghdr *c = CMSG_FIRSTHDR(&message); n > 0 && c; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                timespec t{};
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                at = static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+                stamped = true;
+            }
+        }
+        if (n > 0)
+            ++(stamped ? m_kernelStamped : m_clientStamped);
         if (n <= 0) {
             if (s.state == State::Streaming) {
                 // A stream that ends loses every later event: counted, never reconnected.
@@ -534,6 +584,8 @@ private:
     }
 
     // Handles the complete lines in data; a trailing partial line is kept for the next read.
+    // Go's reference streams with chunked framing (one chunk per flushed event): its chunk-size
+    // lines are simply lines that are neither ": ok" nor "data:".
     void lines(size_t i, const char *data, size_t size, int64_t at)
     {
         Subscriber &s = m_subs[i];
@@ -570,6 +622,8 @@ private:
     size_t m_failures = 0;
     size_t m_disconnects = 0;
     size_t m_dataLines = 0;
+    size_t m_kernelStamped = 0; // reads timed by the kernel's receive timestamp
+    size_t m_clientStamped = 0; // reads without one, timed when epoll_wait returned
     double m_connectSeconds = 0;
     std::map<int, size_t> m_badStatus;
     bool m_chunked = false;
@@ -605,6 +659,7 @@ int runFanout(const Options &options)
     raiseFileLimit();
 
     SubscriberPool pool(port, subscribers);
+    pool.kernelTimestamps = options.text("timestamps", "kernel") == "kernel";
     std::vector<int64_t> sentAt(static_cast<size_t>(publishes), 0);
     // One slot per (subscriber, event): -1 until delivered. 15,000 x 20 fits easily.
     std::vector<int64_t> latency(subscribers * static_cast<size_t>(publishes), -1);
@@ -621,7 +676,8 @@ int runFanout(const Options &options)
             ++duplicates;
             return;
         }
-        slot = at - sentAt[static_cast<size_t>(seq)];
+        // Clamped: a clock step must not turn a delivery back into "not delivered".
+        slot = std::max<int64_t>(0, at - sentAt[static_cast<size_t>(seq)]);
         ++received;
     };
     pool.connectAll(static_cast<size_t>(options.number("batch", 32)),
@@ -643,6 +699,8 @@ int runFanout(const Options &options)
     // The publisher lives in the same epoll loop as the subscribers, so waiting for a 204
     // never delays reading (and timestamping) the streams.
     std::string replyBuffer;
+    const double cpuAtFirstPublish = cpuSeconds();
+    const int64_t firstPublishAt = nowNs();
     bool awaitingReply = false;
     long nextSeq = 0;
     size_t publishErrors = 0;
@@ -655,10 +713,10 @@ int runFanout(const Options &options)
             const std::string request =
                 publishRequest("update", peerId(1000000 + static_cast<uint64_t>(nextSeq)),
                                std::string(kMarker) + std::to_string(nextSeq));
-            sentAt[static_cast<size_t>(nextSeq)] = nowNs();
+            sentAt[static_cast<size_t>(nextSeq)] = realtimeNs();
             if (!sendAll(publisher, request))
                 die("publish connection failed");
-            nextSendAt = sentAt[static_cast<size_t>(nextSeq)] + intervalNs;
+            nextSendAt = nowNs() + intervalNs;
             ++nextSeq;
             awaitingReply = true;
             lastActivity = nowNs();
@@ -694,6 +752,10 @@ int runFanout(const Options &options)
         }
     }
     close(publisher);
+    // The client's own share of the machine while events flowed: on two shared cores, a
+    // client that needs much CPU per event would delay the server it measures.
+    const double clientCpu = cpuSeconds() - cpuAtFirstPublish;
+    const double publishPhase = static_cast<double>(nowNs() - firstPublishAt) / 1e9;
 
     std::vector<double> all;
     all.reserve(received);
@@ -728,10 +790,13 @@ int runFanout(const Options &options)
     std::printf("{\"mode\":\"fanout\",%s,\"publishes\":%ld,\"interval_ms\":%lld,"
                 "\"publish_errors\":%zu,\"expected\":%zu,\"received\":%zu,\"lost\":%zu,"
                 "\"duplicates\":%zu,\"strays\":%zu,\"publishes_incomplete\":%zu,"
+                "\"client_cpu_s\":%.3f,\"publish_phase_s\":%.3f,\"kernel_stamped_reads\":%zu,"
+                "\"client_stamped_reads\":%zu,"
                 "\"all_have_it_ms\":%s,\"delivery_ms\":%s,\"per_publish_max_ms\":%s}\n",
                 poolJson(pool, subscribers).c_str(), publishes,
                 static_cast<long long>(intervalNs / 1000000), publishErrors, expected, received,
-                expected - received, duplicates, strays, incomplete, statsJson(perPublish).c_str(),
+                expected - received, duplicates, strays, incomplete, clientCpu, publishPhase,
+                pool.kernelStamped(), pool.clientStamped(), statsJson(perPublish).c_str(),
                 statsJson(all).c_str(), perPublishList.c_str());
     return 0;
 }
@@ -892,6 +957,7 @@ void usage()
     std::fputs(
         "usage: goop-ssebench MODE --port P [options]   (talks to 127.0.0.1 only)\n"
         "  fanout   --subscribers N --publishes K --interval-ms M [--batch B] [--drain-ms D]\n"
+        "           [--timestamps kernel|read]   (default kernel: SO_TIMESTAMPNS receive time)\n"
         "  hold     --subscribers N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
         "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W]\n"
         "  register --peers N [--connections C] [--offset O]\n",
