@@ -7,3 +7,4 @@ Q_DECLARE_LOGGING_CATEGORY(lcApp)      // goop.server.app: start, stop, configur
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)     // goop.server.http: requests and rejected connections
 Q_DECLARE_LOGGING_CATEGORY(lcPresence) // goop.server.presence: registrations, offline, expiry
 Q_DECLARE_LOGGING_CATEGORY(lcSse)      // goop.server.sse: subscribers
+Q_DECLARE_LOGGING_CATEGORY(lcCluster)  // goop.server.cluster: the Redis backplane

@@ -22,6 +22,10 @@ constexpr long reservedDescriptors = 64;
 // issue's 2 s stop budget.
 constexpr auto closingGrace = std::chrono::milliseconds(200);
 
+// How long a clustered instance waits for the shared state before it serves anyway (with what it
+// has: nothing), so that a Redis outage never keeps an instance from starting.
+constexpr auto clusterStartWait = std::chrono::milliseconds(3000);
+
 } // namespace
 
 long raiseOpenFileLimit()
@@ -49,6 +53,10 @@ int runDaemon(const ServerConfig &config)
 
     SignalWatcher signalWatcher;
     RendezvousServer server(config, maxConnections, sink);
+    if (!server.waitForCluster(clusterStartWait))
+        qCWarning(lcApp,
+                  "starting without the cluster's state: Redis did not answer within %lld ms",
+                  static_cast<long long>(clusterStartWait.count()));
     if (const auto error = server.listen()) {
         Logging::uninstall();
         std::fprintf(stderr, "goop-rendezvous: %s\n", qPrintable(*error));

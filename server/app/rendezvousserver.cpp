@@ -4,7 +4,13 @@
 #include "logcategories.h"
 #include "sseframe.h"
 
+#ifdef GOOP_HAVE_HIREDIS
+#include "redisbackplane.h"
+#endif
+
+#include <QEventLoop>
 #include <QHostInfo>
+#include <QTimer>
 
 namespace {
 
@@ -45,11 +51,36 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
         &m_presence, &PresenceService::eventAccepted, this,
         [this](const QByteArray &json) { m_events.broadcast(SseFrame::data(json)); },
         Qt::DirectConnection);
+#ifdef GOOP_HAVE_HIREDIS
+    if (!config.redisUrl.isEmpty()) {
+        QString error;
+        m_backplane =
+            std::make_unique<RedisBackplane>(*RedisUrl::parse(config.redisUrl, &error), m_presence);
+        m_backplane->start();
+    }
+#endif
 }
 
 RendezvousServer::~RendezvousServer()
 {
     m_workers.clear(); // before the services they use
+    m_backplane.reset();
+}
+
+bool RendezvousServer::waitForCluster(std::chrono::milliseconds timeout)
+{
+#ifdef GOOP_HAVE_HIREDIS
+    if (!m_backplane || m_backplane->isConnected())
+        return true;
+    QEventLoop loop;
+    connect(m_backplane.get(), &RedisBackplane::connectedChanged, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeout, &loop, &QEventLoop::quit);
+    loop.exec();
+    return m_backplane->isConnected();
+#else
+    Q_UNUSED(timeout);
+    return true;
+#endif
 }
 
 std::optional<QString> RendezvousServer::listen()
@@ -104,11 +135,30 @@ void RendezvousServer::stop()
 ServerMetrics::Gauges RendezvousServer::gauges() const
 {
     ServerMetrics::Gauges gauges;
-    gauges.peersOnline = m_presence.peerCount();
+    const PresenceService::Counts counts = m_presence.counts();
+    gauges.peersOnline = counts.online;
+    gauges.peersUpdate = counts.update;
+    gauges.expiries = qint64(counts.expiries); // + the cluster's, below
     gauges.subscribers = m_events.subscriberCount();
     gauges.subscribersDropped = m_events.droppedCount();
     gauges.eventsDelivered = m_events.deliveredCount();
     gauges.connections = m_budget.inUse();
     gauges.maxConnections = m_budget.max();
+#ifdef GOOP_HAVE_HIREDIS
+    if (m_backplane) {
+        const RedisBackplane::Counters counters = m_backplane->counters();
+        ServerMetrics::Gauges::Cluster cluster;
+        cluster.connected = m_backplane->isConnected();
+        cluster.published = counters.published;
+        cluster.received = counters.received;
+        cluster.expired = counters.expired;
+        cluster.dropped = counters.dropped;
+        cluster.errors = counters.errors;
+        cluster.outages = counters.outages;
+        cluster.resyncs = counters.resyncs;
+        gauges.cluster = cluster;
+        gauges.expiries += qint64(counters.expired);
+    }
+#endif
     return gauges;
 }

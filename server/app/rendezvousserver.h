@@ -15,6 +15,7 @@
 
 class HttpWorker;
 class LogSink;
+class RedisBackplane;
 
 // One rendezvous server: the presence state, the event fan-out and the HTTP workers, wired
 // together and listening on the configured address.
@@ -37,6 +38,12 @@ public:
 
     ServerMetrics::Gauges gauges() const;
 
+    // With --redis: waits (running the event loop) until the cluster's state is loaded, so that
+    // the first requests already see it; false if that took longer than `timeout`.
+    bool waitForCluster(std::chrono::milliseconds timeout);
+    // The Redis backplane, or null without --redis (for logs and metrics).
+    const RedisBackplane *backplane() const { return m_backplane.get(); }
+
 private:
     const ServerConfig m_config;
     const LogSink &m_logs;
@@ -45,6 +52,7 @@ private:
     EventHub m_events;
     DashboardFiles m_dashboard;
     ServerMetrics m_metrics;
+    std::unique_ptr<RedisBackplane> m_backplane;
     std::vector<std::unique_ptr<HttpWorker>> m_workers;
     QHostAddress m_address;
     quint16 m_port = 0;

@@ -1,6 +1,7 @@
 #include "serverconfig.h"
 
 #include "goopversion.h"
+#include "redisurl.h"
 
 #include <QCommandLineParser>
 #include <QHash>
@@ -123,8 +124,13 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral(
             "HTTP threads (and as many event-stream writers). Default: the number of CPU cores."),
         QStringLiteral("N"));
+    const QCommandLineOption redis(
+        QStringLiteral("redis"),
+        QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
+                       "redis://127.0.0.1:6379/0 (env GOOP_REDIS_URL). Default: none."),
+        QStringLiteral("URL"));
     parser.addOptions({help, version, addr, rendezvous, logLevel, peerTtl, heartbeat,
-                       requestTimeout, idleTimeout, maxConnections, backlog, threads});
+                       requestTimeout, idleTimeout, maxConnections, backlog, threads, redis});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
@@ -210,5 +216,19 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(backlog, config.maxSubscriberBacklogBytes))
         return fail(
             QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));
+    // main.cpp hands over the variables it knows of; GOOP_REDIS_URL is read here if it did not.
+    auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
+    if (!redisText && qEnvironmentVariableIsSet("GOOP_REDIS_URL"))
+        redisText = qEnvironmentVariable("GOOP_REDIS_URL");
+    if (redisText && !redisText->isEmpty()) {
+#ifdef GOOP_HAVE_HIREDIS
+        QString error;
+        if (!RedisUrl::parse(*redisText, &error))
+            return fail(error);
+        config.redisUrl = *redisText;
+#else
+        return fail(QStringLiteral("--redis is not supported: this build has no hiredis"));
+#endif
+    }
     return result;
 }

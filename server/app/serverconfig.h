@@ -27,6 +27,8 @@ struct ServerConfig
 
     Logging::Level logLevel = Logging::Level::Info;
 
+    QString redisUrl; // empty: no cluster, the state lives in this process alone
+
     QString listenAddressText() const;
 };
 
@@ -44,7 +46,7 @@ struct CommandLine
     ServerConfig config;
     QString text; // help, version or the one-line error
 
-    // `environment` holds GOOP_RENDEZVOUS_ADDR and GOOP_LOG_LEVEL when set.
+    // `environment` holds GOOP_RENDEZVOUS_ADDR, GOOP_LOG_LEVEL and GOOP_REDIS_URL when set.
     static CommandLine parse(const QStringList &arguments,
                              const QHash<QString, QString> &environment);
 };

@@ -37,6 +37,33 @@ void sample(QByteArray &out, const char *name, QByteArrayView labels, double val
     out.append(' ').append(QByteArray::number(value, 'g', 15)).append('\n');
 }
 
+void counter(QByteArray &out, const char *name, const char *help, double value)
+{
+    header(out, name, "counter", help);
+    sample(out, name, {}, value);
+}
+
+void renderCluster(QByteArray &out, const ServerMetrics::Gauges::Cluster &cluster)
+{
+    header(out, "goop_cluster_connected", "gauge",
+           "1 while the Redis backplane is connected and following the cluster's events.");
+    sample(out, "goop_cluster_connected", {}, cluster.connected ? 1 : 0);
+    counter(out, "goop_cluster_published_total", "Local publishes sent to Redis.",
+            double(cluster.published));
+    counter(out, "goop_cluster_received_total", "Events of other instances applied here.",
+            double(cluster.received));
+    counter(out, "goop_cluster_expiries_total",
+            "Expiries on the cluster's event stream (by any instance).", double(cluster.expired));
+    counter(out, "goop_cluster_dropped_total",
+            "Local publishes not sent to Redis: held through an outage beyond the outbox's cap.",
+            double(cluster.dropped));
+    counter(out, "goop_cluster_errors_total", "Error replies from Redis.", double(cluster.errors));
+    counter(out, "goop_cluster_outages_total", "Connections to Redis lost or not made.",
+            double(cluster.outages));
+    counter(out, "goop_cluster_resyncs_total", "Snapshots of the cluster's state loaded.",
+            double(cluster.resyncs));
+}
+
 qint64 residentBytes()
 {
     QFile status(QStringLiteral("/proc/self/statm"));
@@ -187,6 +214,9 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
                load(m_durationNanoseconds[r]) / 1e9);
         sample(out, "goop_http_request_duration_seconds_count", route, cumulative);
     }
+
+    if (const auto &cluster = gauges.cluster)
+        renderCluster(out, *cluster);
 
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     sample(out, "process_resident_memory_bytes", {}, double(residentBytes()));

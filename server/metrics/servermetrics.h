@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <optional>
 
 // The server's counters, shared by every thread (relaxed atomics in fixed arrays: nothing to
 // lock on the request path), and their rendering in the Prometheus text format for /metrics.
@@ -45,6 +46,20 @@ public:
         qint64 subscribersDropped = 0;
         qint64 eventsDelivered = 0;
         qint64 expiries = 0;
+
+        // With --redis: the backplane's state and counters.
+        struct Cluster
+        {
+            bool connected = false;
+            quint64 published = 0;
+            quint64 received = 0;
+            quint64 expired = 0;
+            quint64 dropped = 0;
+            quint64 errors = 0;
+            quint64 outages = 0;
+            quint64 resyncs = 0;
+        };
+        std::optional<Cluster> cluster;
     };
 
     ServerMetrics();

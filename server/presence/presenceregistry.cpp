@@ -13,13 +13,14 @@ struct PresenceRegistry::Peer
 {
     Peer *newer = nullptr;
     Peer *older = nullptr;
-    qint64 lastSeenMs = 0;
+    qint64 lastSeenUs = 0;
     qint64 seenMonotonicMs = 0;
     qint64 ts = 0;
     quint32 extraLength = 0;
     quint16 idLength = 0;
     quint16 contentLength = 0;
     PresenceMessage::Type type = PresenceMessage::Type::Online;
+    bool own = true;
     char data[1];
 
     QByteArrayView id() const { return {data, idLength}; }
@@ -61,7 +62,7 @@ struct PresenceRegistry::Peer
         out.append(",\"ts\":");
         JsonWriter::appendInteger(out, ts);
         out.append(",\"last_seen\":");
-        JsonWriter::appendInteger(out, lastSeenMs);
+        JsonWriter::appendInteger(out, lastSeenUs / 1000);
         if (extraLength > 0)
             out.append(',').append(extra());
         out.append('}');
@@ -100,8 +101,9 @@ PresenceRegistry::~PresenceRegistry()
         Peer::destroy(peer);
 }
 
-PresenceRegistry::Change PresenceRegistry::apply(const PresenceMessage &message, qint64 lastSeenMs,
-                                                 qint64 monotonicMs)
+PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &message,
+                                                   qint64 lastSeenUs, qint64 monotonicMs,
+                                                   Placement placement, bool own)
 {
     QByteArray id;
     JsonWriter::appendString(id, message.peerId);
@@ -120,12 +122,16 @@ PresenceRegistry::Change PresenceRegistry::apply(const PresenceMessage &message,
     Peer *peer = Peer::create(id, content, rowExtraMembers(message.extraMembers));
     peer->type = message.type;
     peer->ts = message.ts;
-    peer->lastSeenMs = lastSeenMs;
+    peer->lastSeenUs = lastSeenUs;
     peer->seenMonotonicMs = monotonicMs;
+    peer->own = own;
     if (existing)
         remove(existing);
     m_index.insert(peer->id(), peer);
-    pushFront(groupFor(message.type), peer);
+    if (placement == Placement::Newest)
+        pushFront(groupFor(message.type), peer);
+    else
+        insertByLastSeen(groupFor(message.type), peer);
     m_peersJson.clear();
     return existing ? Change::Refreshed : Change::Registered;
 }
@@ -145,6 +151,36 @@ QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs)
         removed.append(*JsonReader::decodeString(oldest->id()));
         remove(oldest);
     }
+}
+
+std::optional<qint64> PresenceRegistry::lastSeenOf(const QByteArray &peerId) const
+{
+    QByteArray id;
+    JsonWriter::appendString(id, peerId);
+    const auto found = m_index.constFind(id);
+    if (found == m_index.cend())
+        return std::nullopt;
+    return found.value()->lastSeenUs;
+}
+
+QList<PresenceRegistry::Row> PresenceRegistry::rows() const
+{
+    QList<Row> rows;
+    rows.reserve(m_index.size());
+    for (const Group *group : {&m_online, &m_updated}) {
+        for (const Peer *peer = group->newest; peer; peer = peer->older) {
+            Row row;
+            row.message.type = peer->type;
+            row.message.peerId = JsonReader::decodeString(peer->id()).value_or(QByteArray());
+            row.message.content = JsonReader::decodeString(peer->content()).value_or(QByteArray());
+            row.message.ts = peer->ts;
+            row.message.extraMembers = peer->extra().toByteArray();
+            row.lastSeenUs = peer->lastSeenUs;
+            row.own = peer->own;
+            rows.append(std::move(row));
+        }
+    }
+    return rows;
 }
 
 std::optional<qint64> PresenceRegistry::oldestSeen() const
@@ -192,6 +228,22 @@ void PresenceRegistry::pushFront(Group &group, Peer *peer)
     group.newest = peer;
     if (!group.oldest)
         group.oldest = peer;
+    ++group.count;
+}
+
+void PresenceRegistry::insertByLastSeen(Group &group, Peer *peer)
+{
+    // Rows arrive almost in order, so the walk from the front is short; a tie goes in front,
+    // as a local publish would.
+    Peer *older = group.newest;
+    while (older && older->lastSeenUs > peer->lastSeenUs)
+        older = older->older;
+    Peer *newer = older ? older->newer : group.oldest;
+    peer->older = older;
+    peer->newer = newer;
+    (newer ? newer->older : group.newest) = peer;
+    (older ? older->newer : group.oldest) = peer;
+    ++group.count;
 }
 
 void PresenceRegistry::unlink(Peer *peer)
@@ -199,6 +251,7 @@ void PresenceRegistry::unlink(Peer *peer)
     Group &group = groupFor(peer->type);
     (peer->newer ? peer->newer->older : group.newest) = peer->older;
     (peer->older ? peer->older->newer : group.oldest) = peer->newer;
+    --group.count;
 }
 
 void PresenceRegistry::remove(Peer *peer)

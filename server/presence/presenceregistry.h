@@ -27,6 +27,23 @@ public:
         NothingToRemove
     };
 
+    // Where a stored row goes inside its group. A publish accepted here is the newest there is;
+    // a row learnt from other instances goes by its last_seen, so that every instance of a
+    // cluster lists the same rows in the same order whatever order they arrived in.
+    enum class Placement
+    {
+        Newest,
+        ByLastSeen
+    };
+
+    // One stored peer as a message again (for resynchronising a cluster).
+    struct Row
+    {
+        PresenceMessage message;
+        qint64 lastSeenUs = 0;
+        bool own = false; // its latest publish was accepted by this instance
+    };
+
     PresenceRegistry();
     ~PresenceRegistry();
     PresenceRegistry(const PresenceRegistry &) = delete;
@@ -34,7 +51,19 @@ public:
 
     // Applies an accepted message. `lastSeenMs` is the server's wall clock (reported as
     // last_seen), `monotonicMs` the clock expiry is measured on.
-    Change apply(const PresenceMessage &message, qint64 lastSeenMs, qint64 monotonicMs);
+    Change apply(const PresenceMessage &message, qint64 lastSeenMs, qint64 monotonicMs)
+    {
+        return applyAt(message, lastSeenMs * 1000, monotonicMs, Placement::Newest, true);
+    }
+    // The same with the wall clock in microseconds: last_seen is still reported in ms, the finer
+    // clock orders rows that several instances of a cluster stamped within one millisecond.
+    Change applyAt(const PresenceMessage &message, qint64 lastSeenUs, qint64 monotonicMs,
+                   Placement placement, bool own);
+
+    // The stored last_seen (µs) of a peer, if it is stored.
+    std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
+
+    QList<Row> rows() const;
 
     // Removes the peers last seen before `monotonicCutoffMs` and returns their IDs, oldest first.
     QList<QByteArray> removeSeenBefore(qint64 monotonicCutoffMs);
@@ -46,6 +75,11 @@ public:
     QByteArray peersJson();
 
     qsizetype size() const { return m_index.size(); }
+    // How many peers' last message was of `type` (online or update).
+    qsizetype countOf(PresenceMessage::Type type) const
+    {
+        return type == PresenceMessage::Type::Online ? m_online.count : m_updated.count;
+    }
 
 private:
     struct Peer;
@@ -53,11 +87,13 @@ private:
     {
         Peer *newest = nullptr;
         Peer *oldest = nullptr;
+        qsizetype count = 0;
     };
 
     Group &groupFor(PresenceMessage::Type type);
     void unlink(Peer *peer);
     void pushFront(Group &group, Peer *peer);
+    void insertByLastSeen(Group &group, Peer *peer);
     void remove(Peer *peer);
 
     Group m_online;

@@ -4,6 +4,26 @@
 #include "textquote.h"
 
 #include <QDateTime>
+#include <QSet>
+
+#include <algorithm>
+
+namespace {
+
+qint64 wallClockUs()
+{
+    using namespace std::chrono;
+    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// With delegated expiry the cluster removes stale peers; a row the cluster never removes (it
+// does not know it) is still dropped here this long after it was due, so nothing stays forever.
+constexpr qint64 delegatedExpirySlackMs = 10000;
+
+// While the cluster's `offline` events for due peers are on their way, check again this soon.
+constexpr qint64 delegatedRetryMs = 200;
+
+} // namespace
 
 PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *parent)
     : QObject(parent), m_peerTtlMs(peerTtl.count())
@@ -17,10 +37,12 @@ PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *par
 void PresenceService::publish(PresenceMessage message)
 {
     QMutexLocker locker(&m_mutex);
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 nowUs = wallClockUs();
+    const qint64 now = nowUs / 1000;
     if (message.ts == 0)
         message.ts = now;
-    const auto change = m_registry.apply(message, now, m_clock.elapsed());
+    const auto change = m_registry.applyAt(message, nowUs, m_clock.elapsed(),
+                                           PresenceRegistry::Placement::Newest, true);
     switch (change) {
     case PresenceRegistry::Change::Registered:
         qCInfo(lcPresence, "peer %s %s %s (%lld online)", goQuoted(message.peerId).constData(),
@@ -38,10 +60,8 @@ void PresenceService::publish(PresenceMessage message)
                static_cast<long long>(m_registry.size()));
         break;
     }
-    if (!m_expiryScheduled && m_registry.size() > 0) {
-        m_expiryScheduled = true;
-        QMetaObject::invokeMethod(this, &PresenceService::scheduleExpiry, Qt::QueuedConnection);
-    }
+    scheduleExpiryLocked();
+    Q_EMIT publishedLocally(message, nowUs);
     Q_EMIT eventAccepted(message.toJson());
 }
 
@@ -57,23 +77,139 @@ qsizetype PresenceService::peerCount() const
     return m_registry.size();
 }
 
+PresenceService::Counts PresenceService::counts() const
+{
+    QMutexLocker locker(&m_mutex);
+    Counts counts;
+    counts.online = m_registry.countOf(PresenceMessage::Type::Online);
+    counts.update = m_registry.countOf(PresenceMessage::Type::Update);
+    counts.expiries = m_expiries;
+    return counts;
+}
+
+void PresenceService::applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
+                                      const QByteArray &jsonLine, Origin origin)
+{
+    QMutexLocker locker(&m_mutex);
+    const bool own = origin == Origin::ThisInstance;
+    // A row stored exactly so already: our own publish coming back (already announced, and
+    // in its place unless another instance's event for the peer came between), or a row that
+    // instances sent again to rebuild a Redis that lost its state (nothing new to announce).
+    if (message.type != PresenceMessage::Type::Offline &&
+        m_registry.lastSeenOf(message.peerId) == lastSeenUs)
+        return;
+    const auto change =
+        m_registry.applyAt(message, lastSeenUs, monotonicFor(lastSeenUs, wallClockUs()),
+                           PresenceRegistry::Placement::ByLastSeen, own);
+    if (own)
+        return;
+    if (change == PresenceRegistry::Change::Registered ||
+        change == PresenceRegistry::Change::Removed)
+        qCDebug(lcPresence, "peer %s %s via the cluster (%lld online)",
+                goQuoted(message.peerId).constData(),
+                PresenceMessage::typeName(message.type).data(),
+                static_cast<long long>(m_registry.size()));
+    scheduleExpiryLocked();
+    Q_EMIT eventAccepted(jsonLine);
+}
+
+QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &snapshot, Resync mode)
+{
+    QMutexLocker locker(&m_mutex);
+    const qint64 nowUs = wallClockUs();
+    QHash<QByteArray, const Row *> wanted;
+    wanted.reserve(snapshot.size());
+    for (const Row &row : snapshot)
+        wanted.insert(row.message.peerId, &row);
+
+    QList<Row> kept;
+    int removed = 0;
+    int changed = 0;
+    for (const Row &local : m_registry.rows()) {
+        const Row *remote = wanted.value(local.message.peerId);
+        const bool keep = local.own || mode == Resync::Merge;
+        if (keep && (!remote || remote->lastSeenUs < local.lastSeenUs)) {
+            kept.append(local);
+            wanted.remove(local.message.peerId);
+            continue;
+        }
+        if (remote && remote->message.type != PresenceMessage::Type::Offline)
+            continue;
+        PresenceMessage offline;
+        offline.type = PresenceMessage::Type::Offline;
+        offline.peerId = local.message.peerId;
+        offline.ts = nowUs / 1000;
+        m_registry.applyAt(offline, nowUs, 0, PresenceRegistry::Placement::ByLastSeen, false);
+        ++removed;
+        Q_EMIT eventAccepted(offline.toJson());
+    }
+    // Oldest first, so that every row lands in front of the ones already placed.
+    QList<const Row *> incoming(wanted.cbegin(), wanted.cend());
+    std::sort(incoming.begin(), incoming.end(),
+              [](const Row *a, const Row *b) { return a->lastSeenUs < b->lastSeenUs; });
+    for (const Row *row : std::as_const(incoming)) {
+        if (row->message.type == PresenceMessage::Type::Offline ||
+            m_registry.lastSeenOf(row->message.peerId) == row->lastSeenUs)
+            continue;
+        m_registry.applyAt(row->message, row->lastSeenUs, monotonicFor(row->lastSeenUs, nowUs),
+                           PresenceRegistry::Placement::ByLastSeen, false);
+        ++changed;
+        Q_EMIT eventAccepted(row->message.toJson());
+    }
+    qCInfo(lcPresence,
+           "resynchronised with the cluster: %lld peers, %d new or changed, %d gone, %lld "
+           "newer here than in the cluster",
+           static_cast<long long>(m_registry.size()), changed, removed,
+           static_cast<long long>(kept.size()));
+    scheduleExpiryLocked();
+    return kept;
+}
+
+void PresenceService::setExpiryDelegated(bool delegated)
+{
+    if (m_expiryDelegated == delegated)
+        return;
+    m_expiryDelegated = delegated;
+    scheduleExpiry();
+}
+
+qint64 PresenceService::monotonicFor(qint64 lastSeenUs, qint64 nowUs) const
+{
+    return m_clock.elapsed() - qMax<qint64>(0, (nowUs - lastSeenUs) / 1000);
+}
+
 void PresenceService::expireSilentPeers()
 {
     QMutexLocker locker(&m_mutex);
-    const QList<QByteArray> expired =
-        m_registry.removeSeenBefore(m_clock.elapsed() - m_peerTtlMs + 1);
+    const qint64 slack = m_expiryDelegated ? delegatedExpirySlackMs : 0;
+    const qint64 cutoff = m_clock.elapsed() - m_peerTtlMs + 1;
+    if (m_expiryDelegated) {
+        const auto oldest = m_registry.oldestSeen();
+        if (oldest && *oldest < cutoff)
+            Q_EMIT expiryDue(wallClockUs() - m_peerTtlMs * 1000);
+    }
+    const QList<QByteArray> expired = m_registry.removeSeenBefore(cutoff - slack);
+    m_expiries += quint64(expired.size());
     for (const QByteArray &peerId : expired) {
         PresenceMessage offline;
         offline.type = PresenceMessage::Type::Offline;
         offline.peerId = peerId;
         offline.ts = QDateTime::currentMSecsSinceEpoch();
         qCInfo(lcPresence, "peer %s expired after %lld ms of silence (%lld online)",
-               goQuoted(peerId).constData(), static_cast<long long>(m_peerTtlMs),
+               goQuoted(peerId).constData(), static_cast<long long>(m_peerTtlMs + slack),
                static_cast<long long>(m_registry.size()));
         Q_EMIT eventAccepted(offline.toJson());
     }
     locker.unlock();
     scheduleExpiry();
+}
+
+void PresenceService::scheduleExpiryLocked()
+{
+    if (!m_expiryScheduled && m_registry.size() > 0) {
+        m_expiryScheduled = true;
+        QMetaObject::invokeMethod(this, &PresenceService::scheduleExpiry, Qt::QueuedConnection);
+    }
 }
 
 void PresenceService::scheduleExpiry()
@@ -85,6 +221,8 @@ void PresenceService::scheduleExpiry()
         m_expiryTimer.stop();
         return;
     }
-    const qint64 due = *oldest + m_peerTtlMs - m_clock.elapsed();
+    qint64 due = *oldest + m_peerTtlMs - m_clock.elapsed();
+    if (m_expiryDelegated && due <= 0)
+        due = delegatedRetryMs;
     m_expiryTimer.start(std::chrono::milliseconds(qMax<qint64>(due, 0)));
 }

@@ -10,15 +10,27 @@
 #include <chrono>
 
 // The presence state of the network: applies accepted publishes, expires silent peers, and
-// announces every change as one line of JSON. It knows nothing of HTTP or sockets.
+// announces every change as one line of JSON. It knows nothing of HTTP or sockets, nor of
+// Redis: a cluster backplane feeds it what other instances accepted through applyReplicated()
+// and resynchronise(), and learns of local publishes through publishedLocally().
 //
-// publish() and peersJson() may be called from any thread. Expiry runs in the thread the
-// service lives in.
+// publish() and peersJson() may be called from any thread. Expiry and the replication entry
+// points run in the thread the service lives in.
 class PresenceService : public QObject
 {
     Q_OBJECT
 
 public:
+    using Row = PresenceRegistry::Row;
+
+    // Whose publish a replicated event is: this instance's own publishes come back from the
+    // cluster too, and are then stored again (in cluster order) but not announced twice.
+    enum class Origin
+    {
+        ThisInstance,
+        OtherInstance
+    };
+
     explicit PresenceService(std::chrono::milliseconds peerTtl, QObject *parent = nullptr);
 
     // Stores a validated message (a zero `ts` becomes the server's time) and announces it.
@@ -27,20 +39,66 @@ public:
     QByteArray peersJson();
     qsizetype peerCount() const;
 
+    struct Counts
+    {
+        qsizetype online = 0; // peers whose last message was `online`
+        qsizetype update = 0; // … `update`
+        quint64 expiries = 0; // peers this instance removed for their silence
+    };
+    Counts counts() const;
+    qint64 peerTtlMs() const { return m_peerTtlMs; }
+
+    // An event the cluster accepted (`jsonLine` is its exact text, announced as it is).
+    void applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
+                         const QByteArray &jsonLine, Origin origin);
+
+    // How a snapshot of the cluster's state is taken in.
+    enum class Resync
+    {
+        // The cluster kept its state (an instance joining, or a connection that came back): the
+        // snapshot is the truth, except for this instance's own rows that are newer than it.
+        Replace,
+        // The cluster lost its state (Redis restarted empty): the union of both, so that the
+        // instances can rebuild it and no subscriber sees a peer leave and come back.
+        Merge
+    };
+
+    // Takes in the cluster's `snapshot`, announcing the differences (an `offline` for each peer
+    // that is gone, the row for each new or changed one) so that subscribers stay right. An
+    // `offline` row in it is a recent departure: it removes an older row here whatever the mode.
+    // Returns the rows this instance has and the cluster lacks (or has older), to be sent to it
+    // again.
+    QList<Row> resynchronise(const QList<Row> &snapshot, Resync mode);
+
+    // While a cluster is connected, expiry is its business (exactly one `offline` for the
+    // whole cluster): the service then only says when peers are due, through expiryDue().
+    void setExpiryDelegated(bool delegated);
+
 Q_SIGNALS:
     // Every accepted message and every expiry. Emitted in the publishing thread while the
     // state is locked, so that receivers see events in the order they were accepted: connect
     // with Qt::DirectConnection and return quickly.
     void eventAccepted(const QByteArray &jsonLine);
 
+    // Every publish accepted by this instance, as stored, with its last_seen in µs; emitted like
+    // eventAccepted (direct, under the lock: acceptance order).
+    void publishedLocally(const PresenceMessage &message, qint64 lastSeenUs);
+
+    // With delegated expiry: the peers last seen at or before `cutoffUs` (wall clock) are stale.
+    void expiryDue(qint64 cutoffUs);
+
 private:
     void expireSilentPeers();
     void scheduleExpiry();
+    void scheduleExpiryLocked();
+    qint64 monotonicFor(qint64 lastSeenUs, qint64 nowUs) const;
 
     const qint64 m_peerTtlMs;
     mutable QMutex m_mutex;
     PresenceRegistry m_registry;
     QElapsedTimer m_clock;
     bool m_expiryScheduled = false; // guarded by m_mutex
+    quint64 m_expiries = 0;         // guarded by m_mutex
+    bool m_expiryDelegated = false; // only touched in the service's thread
     QTimer m_expiryTimer;
 };

@@ -1,0 +1,74 @@
+#include "backplanescripts.h"
+
+#include <QCryptographicHash>
+
+namespace {
+
+BackplaneScripts::Script makeScript(const char *source)
+{
+    const QByteArray text(source);
+    return {text, QCryptographicHash::hash(text, QCryptographicHash::Sha1).toHex()};
+}
+
+} // namespace
+
+const BackplaneScripts::Script &BackplaneScripts::publish()
+{
+    static const Script script = makeScript(R"lua(
+local peers, seen, events, gone = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, lastSeen = ARGV[3], ARGV[4]
+if ARGV[7] == '1' then
+  local current = redis.call('ZSCORE', seen, id) or redis.call('ZSCORE', gone, id)
+  if current and tonumber(current) >= tonumber(lastSeen) then return false end
+end
+if ARGV[2] == 'offline' then
+  redis.call('HDEL', peers, id)
+  redis.call('ZREM', seen, id)
+  redis.call('ZADD', gone, lastSeen, id)
+  redis.call('ZREMRANGEBYSCORE', gone, '-inf', '(' .. ARGV[8])
+else
+  redis.call('HSET', peers, id, lastSeen .. ' ' .. ARGV[5])
+  redis.call('ZADD', seen, lastSeen, id)
+  redis.call('ZREM', gone, id)
+end
+return redis.call('XADD', events, 'MAXLEN', '~', ARGV[6], '*',
+                  'i', ARGV[1], 's', lastSeen, 'm', ARGV[5])
+)lua");
+    return script;
+}
+
+const BackplaneScripts::Script &BackplaneScripts::expire()
+{
+    static const Script script = makeScript(R"lua(
+local peers, seen, events, gone = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local stale = redis.call('ZRANGEBYSCORE', seen, '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
+                         tonumber(ARGV[5]))
+for i = 1, #stale, 2 do
+  local id = stale[i]
+  redis.call('ZREM', seen, id)
+  redis.call('HDEL', peers, id)
+  redis.call('ZADD', gone, stale[i + 1], id)
+  redis.call('XADD', events, 'MAXLEN', '~', ARGV[4], '*', 'i', ARGV[2], 'e', id, 't', ARGV[3])
+end
+redis.call('ZREMRANGEBYSCORE', gone, '-inf', '(' .. ARGV[6])
+return #stale / 2
+)lua");
+    return script;
+}
+
+const BackplaneScripts::Script &BackplaneScripts::snapshot()
+{
+    static const Script script = makeScript(R"lua(
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if #last > 0 then id = last[1][1] end
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[3], epoch)
+end
+return {id, epoch, redis.call('HGETALL', KEYS[1]),
+        redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')}
+)lua");
+    return script;
+}

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayList>
+
+// The Lua scripts that keep the cluster's state in Redis. Each runs atomically, so that the
+// state (a hash of rows, a sorted set of last_seen) and the event stream never disagree, and
+// two instances can never both expire the same peer.
+//
+// Keys (one hash tag, so that a Redis Cluster keeps them in one slot):
+//   {goop}:peers   hash: peerId -> "<last_seen µs> <event JSON>"
+//   {goop}:seen    sorted set: peerId scored by last_seen µs (expiry order)
+//   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON} and
+//                  expiries {i: instance, e: peerId, t: ts ms}
+//   {goop}:gone    sorted set: peers that left (offline or expired) scored by their last
+//                  last_seen µs, kept for two silence limits, so that an instance sending its
+//                  rows again after an outage cannot bring back a peer that left meanwhile
+//   {goop}:epoch   string: a random name for this incarnation of the state
+class BackplaneScripts
+{
+public:
+    struct Script
+    {
+        QByteArray source;
+        QByteArray sha1; // for EVALSHA
+    };
+
+    // KEYS peers seen events gone; ARGV instance type peerId lastSeenUs json maxlen onlyIfNewer
+    // goneCutoffUs. Stores (or for `offline` removes) the row and appends the event; with
+    // onlyIfNewer "1" does nothing (returns nil) when the stored row, or the peer's leaving, is
+    // as new or newer. An `offline` also forgets the departures before goneCutoffUs. Returns
+    // the entry ID.
+    static const Script &publish();
+
+    // KEYS peers seen events gone; ARGV cutoffUs instance tsMs maxlen limit goneCutoffUs.
+    // Removes up to `limit` peers last seen at or before cutoffUs, oldest first, appending one
+    // expiry entry each, and forgets the departures before goneCutoffUs. Returns how many.
+    static const Script &expire();
+
+    // KEYS peers events epoch gone; ARGV newEpoch. Returns {last stream ID or "0-0", epoch,
+    // {peerId, value, …}, {departed peerId, last_seen µs, …}}: reading the stream after that
+    // ID misses nothing and repeats nothing.
+    // The epoch names the state's lifetime: it is set (to newEpoch) when there is none, so a
+    // different epoch than last time means that Redis lost the state in between.
+    static const Script &snapshot();
+
+    static QByteArray peersKey() { return QByteArrayLiteral("{goop}:peers"); }
+    static QByteArray seenKey() { return QByteArrayLiteral("{goop}:seen"); }
+    static QByteArray eventsKey() { return QByteArrayLiteral("{goop}:events"); }
+    static QByteArray goneKey() { return QByteArrayLiteral("{goop}:gone"); }
+    static QByteArray epochKey() { return QByteArrayLiteral("{goop}:epoch"); }
+};

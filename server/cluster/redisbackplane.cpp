@@ -1,0 +1,479 @@
+#include "redisbackplane.h"
+
+#include "backplanescripts.h"
+#include "logcategories.h"
+#include "redisconnection.h"
+#include "textquote.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QRandomGenerator>
+#include <QSysInfo>
+
+#include <hiredis/hiredis.h>
+
+namespace {
+
+constexpr int firstBackoffMs = 250;
+constexpr int lastBackoffMs = 8000;
+// XREAD blocks this long at most, so that a silent Redis is noticed by the watchdog.
+constexpr int streamBlockMs = 10000;
+constexpr int streamWatchdogMs = streamBlockMs + 5000;
+constexpr int streamBatch = 1000;
+constexpr int expiryBatch = 1000;
+// Publishes held while Redis is away, sent when it is back; beyond this the oldest go (the
+// resynchronisation still sends every row this instance has and Redis lacks).
+constexpr qsizetype maxOutbox = 100000;
+// Where publishCommand() puts the onlyIfNewer flag.
+constexpr qsizetype onlyIfNewerArgument = 13;
+
+QByteArray replyText(const redisReply *reply)
+{
+    return QByteArray(reply->str, static_cast<qsizetype>(reply->len));
+}
+
+bool isText(const redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS;
+}
+
+QByteArray randomName()
+{
+    return QByteArray::number(QRandomGenerator::system()->generate64(), 16);
+}
+
+QByteArray makeInstanceId()
+{
+    return QSysInfo::machineHostName().toUtf8() + '-' +
+           QByteArray::number(QCoreApplication::applicationPid()) + '-' + randomName();
+}
+
+} // namespace
+
+RedisBackplane::RedisBackplane(const RedisUrl &url, PresenceService &presence, QObject *parent)
+    : QObject(parent), m_url(url), m_presence(presence), m_instanceId(makeInstanceId())
+{
+    m_reconnectTimer.setSingleShot(true);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisBackplane::connectNow);
+    m_streamWatchdog.setSingleShot(true);
+    connect(&m_streamWatchdog, &QTimer::timeout, this,
+            [this] { lost(QStringLiteral("no answer to XREAD in time")); });
+    // Direct: in the publishing thread, under the presence lock, so the outbox keeps the order
+    // in which this instance accepted its publishes.
+    connect(&m_presence, &PresenceService::publishedLocally, this, &RedisBackplane::enqueue,
+            Qt::DirectConnection);
+    connect(&m_presence, &PresenceService::expiryDue, this, &RedisBackplane::expire);
+}
+
+RedisBackplane::~RedisBackplane()
+{
+    delete m_commands;
+    delete m_stream;
+}
+
+void RedisBackplane::start()
+{
+    qCInfo(lcCluster, "cluster: instance %s joins through %s", m_instanceId.constData(),
+           qPrintable(m_url.displayText()));
+    connectNow();
+}
+
+RedisBackplane::Counters RedisBackplane::counters() const
+{
+    Counters counters;
+    counters.published = m_published.load();
+    counters.dropped = m_dropped.load();
+    counters.errors = m_errors.load();
+    counters.received = m_received.load();
+    counters.expired = m_expired.load();
+    counters.outages = m_outages.load();
+    counters.resyncs = m_resyncs.load();
+    return counters;
+}
+
+void RedisBackplane::connectNow()
+{
+    ++m_generation;
+    m_commands = new RedisConnection(this);
+    m_stream = new RedisConnection(this);
+    m_up = true;
+    const quint64 generation = m_generation;
+    const auto lostIfCurrent = [this, generation](const QString &reason) {
+        if (generation == m_generation)
+            lost(reason);
+    };
+    for (RedisConnection *connection : {m_commands.data(), m_stream.data()}) {
+        // Queued: hiredis is inside its own callback when it reports a lost connection.
+        connect(connection, &RedisConnection::disconnected, this, lostIfCurrent,
+                Qt::QueuedConnection);
+        if (!connection->open(m_url.host, m_url.port)) {
+            const QString reason = connection->errorText();
+            QMetaObject::invokeMethod(
+                this, [lostIfCurrent, reason] { lostIfCurrent(reason); }, Qt::QueuedConnection);
+            return;
+        }
+        sendPreamble(connection);
+    }
+    for (const auto *script :
+         {&BackplaneScripts::publish(), &BackplaneScripts::expire(), &BackplaneScripts::snapshot()})
+        m_commands->command({"SCRIPT", "LOAD", script->source},
+                            [this, generation](redisReply *reply) {
+                                if (generation == m_generation)
+                                    checkReply(reply, "SCRIPT LOAD");
+                            });
+    connect(m_commands, &RedisConnection::connected, this, &RedisBackplane::onCommandsConnected);
+}
+
+void RedisBackplane::sendPreamble(RedisConnection *connection)
+{
+    const quint64 generation = m_generation;
+    const auto check = [this, generation](const char *what) {
+        return [this, generation, what](redisReply *reply) {
+            if (generation != m_generation || !reply)
+                return;
+            if (reply->type == REDIS_REPLY_ERROR)
+                lost(QStringLiteral("%1 failed: %2")
+                         .arg(QLatin1String(what), QString::fromUtf8(replyText(reply))));
+        };
+    };
+    if (!m_url.password.isEmpty()) {
+        QByteArrayList auth{"AUTH"};
+        if (!m_url.user.isEmpty())
+            auth.append(m_url.user);
+        auth.append(m_url.password);
+        connection->command(auth, check("AUTH"));
+    }
+    if (m_url.database != 0)
+        connection->command({"SELECT", QByteArray::number(m_url.database)}, check("SELECT"));
+}
+
+void RedisBackplane::onCommandsConnected()
+{
+    // Publishes go out from now on, those held during an outage first, all pipelined before
+    // the snapshot: they are in it, and later ones come back on the stream.
+    m_sending = true;
+    flushOutbox(Flush::Replay);
+    const quint64 generation = m_generation;
+    const auto &script = BackplaneScripts::snapshot();
+    m_commands->command({"EVALSHA", script.sha1, "4", BackplaneScripts::peersKey(),
+                         BackplaneScripts::eventsKey(), BackplaneScripts::epochKey(),
+                         BackplaneScripts::goneKey(), randomName()},
+                        [this, generation](redisReply *reply) {
+                            if (generation == m_generation)
+                                onSnapshot(reply);
+                        });
+}
+
+namespace {
+
+// The rows of {peerId, "<last_seen µs> <JSON>", …}.
+QList<PresenceService::Row> peerRows(const redisReply *pairs)
+{
+    QList<PresenceService::Row> rows;
+    rows.reserve(static_cast<qsizetype>(pairs->elements / 2));
+    for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+        const QByteArray value = replyText(pairs->element[i + 1]);
+        const qsizetype space = value.indexOf(' ');
+        bool ok = false;
+        const qint64 lastSeenUs = value.left(space).toLongLong(&ok);
+        auto parsed = PresenceMessage::parse(QByteArrayView(value).sliced(space + 1));
+        if (space < 0 || !ok || !std::holds_alternative<PresenceMessage>(parsed)) {
+            qCWarning(lcCluster, "cluster: ignoring a malformed row for %s in Redis",
+                      goQuoted(replyText(pairs->element[i])).constData());
+            continue;
+        }
+        PresenceService::Row row;
+        row.message = std::get<PresenceMessage>(std::move(parsed));
+        row.lastSeenUs = lastSeenUs;
+        rows.append(std::move(row));
+    }
+    return rows;
+}
+
+// `offline` rows for {peerId, last_seen µs, …}: the peers that left recently.
+QList<PresenceService::Row> departureRows(const redisReply *pairs)
+{
+    QList<PresenceService::Row> rows;
+    rows.reserve(static_cast<qsizetype>(pairs->elements / 2));
+    for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+        PresenceService::Row row;
+        row.message.type = PresenceMessage::Type::Offline;
+        row.message.peerId = replyText(pairs->element[i]);
+        row.lastSeenUs = replyText(pairs->element[i + 1]).toLongLong();
+        rows.append(std::move(row));
+    }
+    return rows;
+}
+
+} // namespace
+
+void RedisBackplane::onSnapshot(redisReply *reply)
+{
+    if (!reply)
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4 || !isText(reply->element[0]) ||
+        !isText(reply->element[1]) || reply->element[2]->type != REDIS_REPLY_ARRAY ||
+        reply->element[3]->type != REDIS_REPLY_ARRAY) {
+        lost(reply->type == REDIS_REPLY_ERROR
+                 ? QStringLiteral("snapshot failed: ") + QString::fromUtf8(replyText(reply))
+                 : QStringLiteral("snapshot: unexpected reply"));
+        return;
+    }
+    m_lastEntryId = replyText(reply->element[0]);
+    const QByteArray epoch = replyText(reply->element[1]);
+    const bool stateLost = !m_epoch.isEmpty() && epoch != m_epoch;
+    m_epoch = epoch;
+    QList<PresenceService::Row> rows = peerRows(reply->element[2]);
+    const qsizetype peerCount = rows.size();
+    rows.append(departureRows(reply->element[3]));
+    if (stateLost)
+        qCWarning(lcCluster, "cluster: Redis lost the cluster's state (restarted without "
+                             "persistence?); the instances rebuild it from theirs");
+    const QList<PresenceService::Row> newer = m_presence.resynchronise(
+        rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
+    for (const PresenceService::Row &row : newer)
+        sendPublish(row.message, row.lastSeenUs, true);
+    ++m_resyncs;
+    m_backoffMs = 0;
+    if (m_outageReported) {
+        qCInfo(lcCluster,
+               "cluster: Redis at %s is back after %lld ms; %lld peers loaded, %lld "
+               "sent again",
+               qPrintable(m_url.displayText()), static_cast<long long>(m_outageClock.elapsed()),
+               static_cast<long long>(peerCount), static_cast<long long>(newer.size()));
+        m_outageReported = false;
+    } else {
+        qCInfo(lcCluster, "cluster: connected to %s; %lld peers loaded, following from %s",
+               qPrintable(m_url.displayText()), static_cast<long long>(rows.size()),
+               m_lastEntryId.constData());
+    }
+    m_presence.setExpiryDelegated(true);
+    m_following = true;
+    Q_EMIT connectedChanged(true);
+    readStream();
+}
+
+void RedisBackplane::readStream()
+{
+    const quint64 generation = m_generation;
+    m_stream->command({"XREAD", "COUNT", QByteArray::number(streamBatch), "BLOCK",
+                       QByteArray::number(streamBlockMs), "STREAMS", BackplaneScripts::eventsKey(),
+                       m_lastEntryId},
+                      [this, generation](redisReply *reply) {
+                          if (generation == m_generation)
+                              onStreamReply(reply);
+                      });
+    m_streamWatchdog.start(streamWatchdogMs);
+}
+
+void RedisBackplane::onStreamReply(redisReply *reply)
+{
+    if (!reply)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        lost(QStringLiteral("XREAD failed: ") + QString::fromUtf8(replyText(reply)));
+        return;
+    }
+    // [[key, [[id, [field, value, …]], …]]], or nil when BLOCK ran out.
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        for (size_t s = 0; s < reply->elements; ++s) {
+            const redisReply *stream = reply->element[s];
+            if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2)
+                continue;
+            const redisReply *entries = stream->element[1];
+            for (size_t e = 0; e < entries->elements; ++e) {
+                redisReply *entry = entries->element[e];
+                if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+                    !isText(entry->element[0]))
+                    continue;
+                m_lastEntryId = replyText(entry->element[0]);
+                applyEntry(m_lastEntryId, entry->element[1]);
+            }
+        }
+    }
+    readStream();
+}
+
+void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
+{
+    QByteArray instance, lastSeen, json, expiredPeer, ts;
+    for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
+        const QByteArray name = replyText(fields->element[f]);
+        QByteArray value = replyText(fields->element[f + 1]);
+        if (name == "i")
+            instance = std::move(value);
+        else if (name == "s")
+            lastSeen = std::move(value);
+        else if (name == "m")
+            json = std::move(value);
+        else if (name == "e")
+            expiredPeer = std::move(value);
+        else if (name == "t")
+            ts = std::move(value);
+    }
+    if (!expiredPeer.isEmpty()) {
+        // Nobody applied an expiry before it reached the stream, not even the instance that ran
+        // the script: every instance announces it from here.
+        PresenceMessage offline;
+        offline.type = PresenceMessage::Type::Offline;
+        offline.peerId = expiredPeer;
+        offline.ts = ts.toLongLong();
+        ++m_expired;
+        qCInfo(lcCluster, "peer %s expired after %lld ms of silence (noticed by %s)",
+               goQuoted(expiredPeer).constData(), static_cast<long long>(m_presence.peerTtlMs()),
+               instance == m_instanceId ? "this instance" : instance.constData());
+        m_presence.applyReplicated(offline, offline.ts * 1000, offline.toJson(),
+                                   PresenceService::Origin::OtherInstance);
+        return;
+    }
+    auto parsed = PresenceMessage::parse(json);
+    if (!std::holds_alternative<PresenceMessage>(parsed)) {
+        qCWarning(lcCluster, "cluster: ignoring malformed stream entry %s", entryId.constData());
+        return;
+    }
+    const bool own = instance == m_instanceId;
+    if (!own)
+        ++m_received;
+    m_presence.applyReplicated(std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json,
+                               own ? PresenceService::Origin::ThisInstance
+                                   : PresenceService::Origin::OtherInstance);
+}
+
+void RedisBackplane::enqueue(const PresenceMessage &message, qint64 lastSeenUs)
+{
+    QByteArrayList command = publishCommand(message, lastSeenUs, false);
+    QMutexLocker locker(&m_outboxMutex);
+    if (m_outbox.size() >= maxOutbox) {
+        m_outbox.removeFirst();
+        ++m_dropped;
+    }
+    m_outbox.append(std::move(command));
+    if (!m_flushPosted && m_sending.load()) {
+        m_flushPosted = true;
+        QMetaObject::invokeMethod(
+            this, [this] { flushOutbox(Flush::Live); }, Qt::QueuedConnection);
+    }
+}
+
+void RedisBackplane::flushOutbox(Flush kind)
+{
+    QList<QByteArrayList> commands;
+    {
+        QMutexLocker locker(&m_outboxMutex);
+        m_flushPosted = false;
+        if (!m_commands || !m_sending.load())
+            return; // kept for when Redis is back
+        commands.swap(m_outbox);
+    }
+    const quint64 generation = m_generation;
+    for (QByteArrayList &command : commands) {
+        // Held through an outage: another instance may have a newer row for the peer by now.
+        if (kind == Flush::Replay)
+            command[onlyIfNewerArgument] = "1";
+        m_commands->command(command, [this, generation](redisReply *reply) {
+            if (generation == m_generation)
+                checkReply(reply, "publish");
+        });
+        ++m_published;
+    }
+}
+
+void RedisBackplane::sendPublish(const PresenceMessage &message, qint64 lastSeenUs,
+                                 bool onlyIfNewer)
+{
+    const quint64 generation = m_generation;
+    m_commands->command(publishCommand(message, lastSeenUs, onlyIfNewer),
+                        [this, generation](redisReply *reply) {
+                            if (generation == m_generation)
+                                checkReply(reply, "publish");
+                        });
+    ++m_published;
+}
+
+QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
+                                              bool onlyIfNewer) const
+{
+    QByteArrayList command{"EVALSHA",
+                           BackplaneScripts::publish().sha1,
+                           "4",
+                           BackplaneScripts::peersKey(),
+                           BackplaneScripts::seenKey(),
+                           BackplaneScripts::eventsKey(),
+                           BackplaneScripts::goneKey(),
+                           m_instanceId,
+                           PresenceMessage::typeName(message.type).toByteArray(),
+                           message.peerId,
+                           QByteArray::number(lastSeenUs),
+                           message.toJson(),
+                           QByteArray::number(streamLength),
+                           onlyIfNewer ? "1" : "0",
+                           QByteArray::number(goneCutoffUs(lastSeenUs))};
+    Q_ASSERT(command[onlyIfNewerArgument] == (onlyIfNewer ? "1" : "0"));
+    return command;
+}
+
+qint64 RedisBackplane::goneCutoffUs(qint64 nowUs) const
+{
+    // Rows older than two silence limits are stale everywhere: none can come back from them.
+    return nowUs - 2 * m_presence.peerTtlMs() * 1000;
+}
+
+void RedisBackplane::expire(qint64 cutoffUs)
+{
+    if (!m_following.load())
+        return;
+    const quint64 generation = m_generation;
+    m_commands->command(
+        {"EVALSHA", BackplaneScripts::expire().sha1, "4", BackplaneScripts::peersKey(),
+         BackplaneScripts::seenKey(), BackplaneScripts::eventsKey(), BackplaneScripts::goneKey(),
+         QByteArray::number(cutoffUs), m_instanceId,
+         QByteArray::number(QDateTime::currentMSecsSinceEpoch()), QByteArray::number(streamLength),
+         QByteArray::number(expiryBatch), QByteArray::number(goneCutoffUs(cutoffUs))},
+        [this, generation](redisReply *reply) {
+            if (generation == m_generation)
+                checkReply(reply, "expire");
+        });
+}
+
+void RedisBackplane::checkReply(redisReply *reply, const char *what)
+{
+    if (!reply || reply->type != REDIS_REPLY_ERROR)
+        return;
+    ++m_errors;
+    qCWarning(lcCluster, "cluster: %s failed: %s", what, replyText(reply).constData());
+}
+
+void RedisBackplane::lost(const QString &reason)
+{
+    if (!m_up)
+        return;
+    m_up = false;
+    ++m_generation;
+    ++m_outages;
+    m_sending = false;
+    const bool wasFollowing = m_following.exchange(false);
+    m_streamWatchdog.stop();
+    m_presence.setExpiryDelegated(false);
+    // Not now: this may run inside a reply handler of one of them.
+    for (RedisConnection *connection : {m_commands.data(), m_stream.data()}) {
+        if (connection)
+            connection->deleteLater();
+    }
+    m_commands.clear();
+    m_stream.clear();
+    if (!m_outageReported) {
+        m_outageReported = true;
+        m_outageClock.start();
+        qCWarning(lcCluster,
+                  "cluster: Redis at %s unavailable (%s); serving this instance's state alone "
+                  "and reconnecting",
+                  qPrintable(m_url.displayText()), qPrintable(reason));
+    } else {
+        qCDebug(lcCluster, "cluster: reconnecting to %s failed (%s)",
+                qPrintable(m_url.displayText()), qPrintable(reason));
+    }
+    if (wasFollowing)
+        Q_EMIT connectedChanged(false);
+    m_backoffMs = m_backoffMs == 0 ? firstBackoffMs : qMin(m_backoffMs * 2, lastBackoffMs);
+    m_reconnectTimer.start(m_backoffMs);
+}

@@ -1,0 +1,117 @@
+#pragma once
+
+#include "presenceservice.h"
+#include "redisurl.h"
+
+#include <QByteArrayList>
+#include <QElapsedTimer>
+#include <QMutex>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <atomic>
+
+class RedisConnection;
+struct redisReply;
+
+// Shares one presence state between several instances through Redis, so that every instance
+// behind a load balancer shows the same peers and the same events.
+//
+// Every publish accepted here is applied at once (PresenceService) and sent to Redis, where one
+// Lua script stores the row and appends the event to a stream, tagged with this instance's ID.
+// Every instance follows that stream on a second connection and applies the other instances'
+// events, announcing them to its own subscribers; its own come back too and are only re-placed
+// (so that all instances end up with the state in stream order). Expiry is a script as well,
+// which makes exactly one `offline` per silent peer, whichever instance runs it first. On
+// (re)connection a snapshot of the state and the stream position are read atomically.
+//
+// Lives in the main thread and never blocks: HTTP threads only append to an outbox. When Redis
+// is unreachable the instance keeps serving (and expiring) its own state, and reconnects with
+// a back-off from 250 ms to 8 s.
+class RedisBackplane : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Counters
+    {
+        quint64 published = 0; // local publishes sent to Redis
+        quint64 dropped = 0;   // local publishes held during an outage beyond the outbox's cap
+        quint64 errors = 0;    // error replies from Redis
+        quint64 received = 0;  // other instances' events applied
+        quint64 expired = 0;   // expiries seen on the stream (from any instance)
+        quint64 outages = 0;   // connections lost or never made
+        quint64 resyncs = 0;   // snapshots loaded
+    };
+
+    RedisBackplane(const RedisUrl &url, PresenceService &presence, QObject *parent = nullptr);
+    ~RedisBackplane() override;
+
+    void start();
+
+    // Synchronised with Redis and following its stream.
+    bool isConnected() const { return m_following.load(); }
+    QByteArray instanceId() const { return m_instanceId; }
+    Counters counters() const;
+
+    // Stream entries kept in Redis (approximately): enough to bridge a snapshot and to let a
+    // busy instance catch up; an instance further behind reloads the snapshot.
+    static constexpr int streamLength = 100000;
+
+Q_SIGNALS:
+    void connectedChanged(bool connected);
+
+private:
+    void enqueue(const PresenceMessage &message, qint64 lastSeenUs); // any thread
+    enum class Flush
+    {
+        Live,  // publishes accepted while connected
+        Replay // publishes held during an outage, sent on reconnection
+    };
+    void flushOutbox(Flush kind);
+    void connectNow();
+    void sendPreamble(RedisConnection *connection);
+    void onCommandsConnected();
+    void onSnapshot(redisReply *reply);
+    void readStream();
+    void onStreamReply(redisReply *reply);
+    void applyEntry(const QByteArray &entryId, redisReply *fields);
+    void expire(qint64 cutoffUs);
+    qint64 goneCutoffUs(qint64 nowUs) const;
+    void sendPublish(const PresenceMessage &message, qint64 lastSeenUs, bool onlyIfNewer);
+    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
+                                  bool onlyIfNewer) const;
+    void checkReply(redisReply *reply, const char *what);
+    void lost(const QString &reason);
+
+    const RedisUrl m_url;
+    PresenceService &m_presence;
+    const QByteArray m_instanceId;
+
+    QPointer<RedisConnection> m_commands;
+    QPointer<RedisConnection> m_stream;
+    quint64 m_generation = 0; // replies to an older connection are ignored
+    bool m_up = false;        // connections made and not yet lost
+    QByteArray m_lastEntryId;
+    QByteArray m_epoch; // of the state last loaded; empty before the first snapshot
+    QTimer m_reconnectTimer;
+    QTimer m_streamWatchdog;
+    int m_backoffMs = 0;
+    bool m_outageReported = false;
+    QElapsedTimer m_outageClock;
+
+    QMutex m_outboxMutex;
+    QList<QByteArrayList> m_outbox; // EVALSHA commands, guarded by m_outboxMutex
+    bool m_flushPosted = false;     // guarded by m_outboxMutex
+    std::atomic<bool> m_sending{false};
+    std::atomic<bool> m_following{false};
+
+    std::atomic<quint64> m_published{0};
+    std::atomic<quint64> m_dropped{0};
+    std::atomic<quint64> m_errors{0};
+    std::atomic<quint64> m_received{0};
+    std::atomic<quint64> m_expired{0};
+    std::atomic<quint64> m_outages{0};
+    std::atomic<quint64> m_resyncs{0};
+};
