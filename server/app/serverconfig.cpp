@@ -216,10 +216,7 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(backlog, config.maxSubscriberBacklogBytes))
         return fail(
             QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));
-    // main.cpp hands over the variables it knows of; GOOP_REDIS_URL is read here if it did not.
-    auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
-    if (!redisText && qEnvironmentVariableIsSet("GOOP_REDIS_URL"))
-        redisText = qEnvironmentVariable("GOOP_REDIS_URL");
+    const auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
     if (redisText && !redisText->isEmpty()) {
 #ifdef GOOP_HAVE_HIREDIS
         QString error;

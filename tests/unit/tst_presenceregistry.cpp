@@ -37,6 +37,41 @@ class TestPresenceRegistry : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void rowsFromTheClusterGoByLastSeen()
+    {
+        // Every instance of a cluster must list the same order whatever order rows reach it in.
+        PresenceRegistry registry;
+        const auto place = [&](const QByteArray &id, qint64 lastSeenUs) {
+            registry.applyAt(message(Type::Online, id), lastSeenUs, lastSeenUs / 1000,
+                             PresenceRegistry::Placement::ByLastSeen, false);
+        };
+        place("b", 2000);
+        place("d", 4000);
+        place("a", 1000);
+        place("c", 3000);
+        QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"d", "c", "b", "a"}));
+        QCOMPARE(registry.lastSeenOf("c"), std::optional<qint64>(3000));
+        QCOMPARE(registry.lastSeenOf("zz"), std::nullopt);
+        place("a", 5000); // moves to the front
+        QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"a", "d", "c", "b"}));
+        QCOMPARE(registry.removeSeenBefore(3), (QList<QByteArray>{"b"}));
+        QCOMPARE(registry.rows().size(), 3);
+    }
+
+    void countsByType()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a"), 1, 1);
+        registry.apply(message(Type::Online, "b"), 2, 2);
+        registry.apply(message(Type::Update, "a"), 3, 3);
+        QCOMPARE(registry.countOf(Type::Online), 1);
+        QCOMPARE(registry.countOf(Type::Update), 1);
+        registry.apply(message(Type::Offline, "b"), 4, 4);
+        registry.removeSeenBefore(10);
+        QCOMPARE(registry.countOf(Type::Online), 0);
+        QCOMPARE(registry.countOf(Type::Update), 0);
+    }
+
     void emptyIsAnEmptyArray()
     {
         PresenceRegistry registry;

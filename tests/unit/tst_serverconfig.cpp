@@ -1,4 +1,5 @@
 #include "goopversion.h"
+#include "redisurl.h"
 #include "serverconfig.h"
 
 #include <QTest>
@@ -68,6 +69,12 @@ private Q_SLOTS:
         QTest::newRow("bad level")
             << QStringList{"--log-level", "loud"} << "invalid log level \"loud\"";
         QTest::newRow("positional") << QStringList{"extra"} << "unexpected argument \"extra\"";
+        QTest::newRow("redis scheme")
+            << QStringList{"--redis", "http://127.0.0.1:6379"} << "invalid Redis URL";
+        QTest::newRow("redis database")
+            << QStringList{"--redis", "redis://127.0.0.1/zero"} << "must be a database number";
+        QTest::newRow("redis port")
+            << QStringList{"--redis", "redis://h:99999"} << "invalid Redis URL";
     }
     void badInput()
     {
@@ -91,6 +98,23 @@ private Q_SLOTS:
         QCOMPARE(c.config.port, quint16(1));
         QCOMPARE(c.config.logLevel, Logging::Level::Debug);
         QCOMPARE(parse({}, {{"GOOP_LOG_LEVEL", "nope"}}).action, CommandLine::Action::FailAndExit);
+    }
+
+    void redisUrl()
+    {
+        QVERIFY(parse({}).config.redisUrl.isEmpty()); // no cluster unless asked for
+        const QString url = QStringLiteral("redis://:secret@10.0.0.2:6380/3");
+        QCOMPARE(parse({"--redis", url}).config.redisUrl, url);
+        QCOMPARE(parse({}, {{"GOOP_REDIS_URL", url}}).config.redisUrl, url);
+
+        QString error;
+        const auto parsed = RedisUrl::parse(url, &error);
+        QVERIFY2(parsed, qPrintable(error));
+        QCOMPARE(parsed->host, QStringLiteral("10.0.0.2"));
+        QCOMPARE(parsed->port, quint16(6380));
+        QCOMPARE(parsed->database, 3);
+        QCOMPARE(parsed->password, QByteArray("secret"));
+        QVERIFY(!parsed->displayText().contains(QLatin1String("secret")));
     }
 
     void durations()
