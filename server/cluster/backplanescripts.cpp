@@ -16,16 +16,19 @@ const BackplaneScripts::Script &BackplaneScripts::publish()
 {
     static const Script script = makeScript(R"lua(
 local peers, seen, events, gone = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, lastSeen = ARGV[3], ARGV[4]
-if ARGV[7] == '1' then
-  local current = redis.call('ZSCORE', seen, id) or redis.call('ZSCORE', gone, id)
-  if current and tonumber(current) >= tonumber(lastSeen) then return false end
+local id, lastSeen, offline = ARGV[3], ARGV[4], ARGV[2] == 'offline'
+local stamp = tonumber(lastSeen)
+local left = redis.call('ZSCORE', gone, id)
+if left and tonumber(left) >= stamp then return false end
+local current = redis.call('ZSCORE', seen, id)
+if current and (tonumber(current) > stamp or (tonumber(current) == stamp and not offline)) then
+  return false
 end
-if ARGV[2] == 'offline' then
+if offline then
   redis.call('HDEL', peers, id)
   redis.call('ZREM', seen, id)
   redis.call('ZADD', gone, lastSeen, id)
-  redis.call('ZREMRANGEBYSCORE', gone, '-inf', '(' .. ARGV[8])
+  redis.call('ZREMRANGEBYSCORE', gone, '-inf', '(' .. ARGV[7])
 else
   redis.call('HSET', peers, id, lastSeen .. ' ' .. ARGV[5])
   redis.call('ZADD', seen, lastSeen, id)
@@ -48,7 +51,8 @@ for i = 1, #stale, 2 do
   redis.call('ZREM', seen, id)
   redis.call('HDEL', peers, id)
   redis.call('ZADD', gone, stale[i + 1], id)
-  redis.call('XADD', events, 'MAXLEN', '~', ARGV[4], '*', 'i', ARGV[2], 'e', id, 't', ARGV[3])
+  redis.call('XADD', events, 'MAXLEN', '~', ARGV[4], '*', 'i', ARGV[2], 'e', id, 't', ARGV[3],
+             's', stale[i + 1])
 end
 redis.call('ZREMRANGEBYSCORE', gone, '-inf', '(' .. ARGV[6])
 return #stale / 2

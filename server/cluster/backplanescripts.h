@@ -11,7 +11,7 @@
 //   {goop}:peers   hash: peerId -> "<last_seen µs> <event JSON>"
 //   {goop}:seen    sorted set: peerId scored by last_seen µs (expiry order)
 //   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON} and
-//                  expiries {i: instance, e: peerId, t: ts ms}
+//                  expiries {i: instance, e: peerId, t: ts ms, s: the last_seen it ends}
 //   {goop}:gone    sorted set: peers that left (offline or expired) scored by their last
 //                  last_seen µs, kept for two silence limits, so that an instance sending its
 //                  rows again after an outage cannot bring back a peer that left meanwhile
@@ -25,11 +25,12 @@ public:
         QByteArray sha1; // for EVALSHA
     };
 
-    // KEYS peers seen events gone; ARGV instance type peerId lastSeenUs json maxlen onlyIfNewer
-    // goneCutoffUs. Stores (or for `offline` removes) the row and appends the event; with
-    // onlyIfNewer "1" does nothing (returns nil) when the stored row, or the peer's leaving, is
-    // as new or newer. An `offline` also forgets the departures before goneCutoffUs. Returns
-    // the entry ID.
+    // KEYS peers seen events gone; ARGV instance type peerId lastSeenUs json maxlen
+    // goneCutoffUs. Stores (or for `offline` removes) the row and appends the event, unless
+    // something newer for the peer is there already (the same rule as
+    // PresenceRegistry::isNews): then it does nothing and returns nil. Last-seen wins, so that
+    // the order in which instances' writes reach Redis does not matter. An `offline` also
+    // forgets the departures before goneCutoffUs. Returns the entry ID.
     static const Script &publish();
 
     // KEYS peers seen events gone; ARGV cutoffUs instance tsMs maxlen limit goneCutoffUs.

@@ -24,8 +24,6 @@ constexpr int expiryBatch = 1000;
 // Publishes held while Redis is away, sent when it is back; beyond this the oldest go (the
 // resynchronisation still sends every row this instance has and Redis lacks).
 constexpr qsizetype maxOutbox = 100000;
-// Where publishCommand() puts the onlyIfNewer flag.
-constexpr qsizetype onlyIfNewerArgument = 13;
 
 QByteArray replyText(const redisReply *reply)
 {
@@ -152,7 +150,7 @@ void RedisBackplane::onCommandsConnected()
     // Publishes go out from now on, those held during an outage first, all pipelined before
     // the snapshot: they are in it, and later ones come back on the stream.
     m_sending = true;
-    flushOutbox(Flush::Replay);
+    flushOutbox();
     const quint64 generation = m_generation;
     const auto &script = BackplaneScripts::snapshot();
     m_commands->command({"EVALSHA", script.sha1, "4", BackplaneScripts::peersKey(),
@@ -232,7 +230,7 @@ void RedisBackplane::onSnapshot(redisReply *reply)
     const QList<PresenceService::Row> newer = m_presence.resynchronise(
         rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
     for (const PresenceService::Row &row : newer)
-        sendPublish(row.message, row.lastSeenUs, true);
+        sendPublish(row.message, row.lastSeenUs);
     ++m_resyncs;
     m_backoffMs = 0;
     if (m_outageReported) {
@@ -319,11 +317,11 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         offline.peerId = expiredPeer;
         offline.ts = ts.toLongLong();
         ++m_expired;
-        qCInfo(lcCluster, "peer %s expired after %lld ms of silence (noticed by %s)",
-               goQuoted(expiredPeer).constData(), static_cast<long long>(m_presence.peerTtlMs()),
-               instance == m_instanceId ? "this instance" : instance.constData());
-        m_presence.applyReplicated(offline, offline.ts * 1000, offline.toJson(),
-                                   PresenceService::Origin::OtherInstance);
+        if (m_presence.applyReplicated(offline, lastSeen.toLongLong(), offline.toJson()))
+            qCInfo(lcCluster, "peer %s expired after %lld ms of silence (noticed by %s)",
+                   goQuoted(expiredPeer).constData(),
+                   static_cast<long long>(m_presence.peerTtlMs()),
+                   instance == m_instanceId ? "this instance" : instance.constData());
         return;
     }
     auto parsed = PresenceMessage::parse(json);
@@ -331,17 +329,13 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         qCWarning(lcCluster, "cluster: ignoring malformed stream entry %s", entryId.constData());
         return;
     }
-    const bool own = instance == m_instanceId;
-    if (!own)
+    if (m_presence.applyReplicated(std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json))
         ++m_received;
-    m_presence.applyReplicated(std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json,
-                               own ? PresenceService::Origin::ThisInstance
-                                   : PresenceService::Origin::OtherInstance);
 }
 
 void RedisBackplane::enqueue(const PresenceMessage &message, qint64 lastSeenUs)
 {
-    QByteArrayList command = publishCommand(message, lastSeenUs, false);
+    QByteArrayList command = publishCommand(message, lastSeenUs);
     QMutexLocker locker(&m_outboxMutex);
     if (m_outbox.size() >= maxOutbox) {
         m_outbox.removeFirst();
@@ -350,12 +344,11 @@ void RedisBackplane::enqueue(const PresenceMessage &message, qint64 lastSeenUs)
     m_outbox.append(std::move(command));
     if (!m_flushPosted && m_sending.load()) {
         m_flushPosted = true;
-        QMetaObject::invokeMethod(
-            this, [this] { flushOutbox(Flush::Live); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, &RedisBackplane::flushOutbox, Qt::QueuedConnection);
     }
 }
 
-void RedisBackplane::flushOutbox(Flush kind)
+void RedisBackplane::flushOutbox()
 {
     QList<QByteArrayList> commands;
     {
@@ -366,10 +359,7 @@ void RedisBackplane::flushOutbox(Flush kind)
         commands.swap(m_outbox);
     }
     const quint64 generation = m_generation;
-    for (QByteArrayList &command : commands) {
-        // Held through an outage: another instance may have a newer row for the peer by now.
-        if (kind == Flush::Replay)
-            command[onlyIfNewerArgument] = "1";
+    for (const QByteArrayList &command : std::as_const(commands)) {
         m_commands->command(command, [this, generation](redisReply *reply) {
             if (generation == m_generation)
                 checkReply(reply, "publish");
@@ -378,20 +368,18 @@ void RedisBackplane::flushOutbox(Flush kind)
     }
 }
 
-void RedisBackplane::sendPublish(const PresenceMessage &message, qint64 lastSeenUs,
-                                 bool onlyIfNewer)
+void RedisBackplane::sendPublish(const PresenceMessage &message, qint64 lastSeenUs)
 {
     const quint64 generation = m_generation;
-    m_commands->command(publishCommand(message, lastSeenUs, onlyIfNewer),
-                        [this, generation](redisReply *reply) {
-                            if (generation == m_generation)
-                                checkReply(reply, "publish");
-                        });
+    m_commands->command(publishCommand(message, lastSeenUs), [this, generation](redisReply *reply) {
+        if (generation == m_generation)
+            checkReply(reply, "publish");
+    });
     ++m_published;
 }
 
-QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
-                                              bool onlyIfNewer) const
+QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message,
+                                              qint64 lastSeenUs) const
 {
     QByteArrayList command{"EVALSHA",
                            BackplaneScripts::publish().sha1,
@@ -406,9 +394,7 @@ QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message, qi
                            QByteArray::number(lastSeenUs),
                            message.toJson(),
                            QByteArray::number(streamLength),
-                           onlyIfNewer ? "1" : "0",
                            QByteArray::number(goneCutoffUs(lastSeenUs))};
-    Q_ASSERT(command[onlyIfNewerArgument] == (onlyIfNewer ? "1" : "0"));
     return command;
 }
 

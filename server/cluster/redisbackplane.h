@@ -64,12 +64,7 @@ Q_SIGNALS:
 
 private:
     void enqueue(const PresenceMessage &message, qint64 lastSeenUs); // any thread
-    enum class Flush
-    {
-        Live,  // publishes accepted while connected
-        Replay // publishes held during an outage, sent on reconnection
-    };
-    void flushOutbox(Flush kind);
+    void flushOutbox();
     void connectNow();
     void sendPreamble(RedisConnection *connection);
     void onCommandsConnected();
@@ -79,9 +74,8 @@ private:
     void applyEntry(const QByteArray &entryId, redisReply *fields);
     void expire(qint64 cutoffUs);
     qint64 goneCutoffUs(qint64 nowUs) const;
-    void sendPublish(const PresenceMessage &message, qint64 lastSeenUs, bool onlyIfNewer);
-    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
-                                  bool onlyIfNewer) const;
+    void sendPublish(const PresenceMessage &message, qint64 lastSeenUs);
+    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs) const;
     void checkReply(redisReply *reply, const char *what);
     void lost(const QString &reason);
 

@@ -111,9 +111,11 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
     Peer *existing = found == m_index.cend() ? nullptr : found.value();
 
     if (message.type == PresenceMessage::Type::Offline) {
-        if (!existing)
+        if (!existing) {
+            m_departures.insert(id, lastSeenUs);
             return Change::NothingToRemove;
-        remove(existing);
+        }
+        remove(existing, lastSeenUs);
         return Change::Removed;
     }
 
@@ -126,7 +128,9 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
     peer->seenMonotonicMs = monotonicMs;
     peer->own = own;
     if (existing)
-        remove(existing);
+        remove(existing, -1);
+    else
+        m_departures.remove(id);
     m_index.insert(peer->id(), peer);
     if (placement == Placement::Newest)
         pushFront(groupFor(message.type), peer);
@@ -149,8 +153,29 @@ QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs)
         if (!oldest)
             return removed;
         removed.append(*JsonReader::decodeString(oldest->id()));
-        remove(oldest);
+        remove(oldest, oldest->lastSeenUs);
     }
+}
+
+bool PresenceRegistry::isNews(const QByteArray &peerId, qint64 lastSeenUs,
+                              PresenceMessage::Type type) const
+{
+    QByteArray id;
+    JsonWriter::appendString(id, peerId);
+    const auto departed = m_departures.constFind(id);
+    if (departed != m_departures.cend() && departed.value() >= lastSeenUs)
+        return false;
+    const auto found = m_index.constFind(id);
+    if (found == m_index.cend())
+        return true;
+    const qint64 stored = found.value()->lastSeenUs;
+    return type == PresenceMessage::Type::Offline ? lastSeenUs >= stored : lastSeenUs > stored;
+}
+
+void PresenceRegistry::forgetDeparturesBefore(qint64 lastSeenUs)
+{
+    m_departures.removeIf(
+        [lastSeenUs](const auto &departure) { return departure.value() < lastSeenUs; });
 }
 
 std::optional<qint64> PresenceRegistry::lastSeenOf(const QByteArray &peerId) const
@@ -254,9 +279,12 @@ void PresenceRegistry::unlink(Peer *peer)
     --group.count;
 }
 
-void PresenceRegistry::remove(Peer *peer)
+// `departedUs` < 0: the row is being replaced, not leaving.
+void PresenceRegistry::remove(Peer *peer, qint64 departedUs)
 {
     unlink(peer);
+    if (departedUs >= 0)
+        m_departures.insert(peer->id().toByteArray(), departedUs);
     m_index.remove(peer->id());
     m_peersJson.clear();
     Peer::destroy(peer);

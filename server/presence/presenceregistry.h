@@ -63,6 +63,17 @@ public:
     // The stored last_seen (µs) of a peer, if it is stored.
     std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
 
+    // Whether an event stamped `lastSeenUs` (an `offline` stamped with the last_seen it ends)
+    // is news here: an `online`/`update` newer than the row and than the peer's last departure,
+    // an `offline` no older than the row and newer than the last departure. Events that
+    // several instances of a cluster accepted reach each instance in different orders; this is
+    // what makes every instance end with the newest.
+    bool isNews(const QByteArray &peerId, qint64 lastSeenUs, PresenceMessage::Type type) const;
+
+    // Forgets the departures (offline or expiry) stamped before `lastSeenUs`.
+    void forgetDeparturesBefore(qint64 lastSeenUs);
+    qsizetype departureCount() const { return m_departures.size(); }
+
     QList<Row> rows() const;
 
     // Removes the peers last seen before `monotonicCutoffMs` and returns their IDs, oldest first.
@@ -94,10 +105,11 @@ private:
     void unlink(Peer *peer);
     void pushFront(Group &group, Peer *peer);
     void insertByLastSeen(Group &group, Peer *peer);
-    void remove(Peer *peer);
+    void remove(Peer *peer, qint64 departedUs);
 
     Group m_online;
     Group m_updated;
-    QHash<QByteArrayView, Peer *> m_index; // keyed by the escaped ID each peer holds
-    QByteArray m_peersJson;                // empty when stale
+    QHash<QByteArrayView, Peer *> m_index;  // keyed by the escaped ID each peer holds
+    QHash<QByteArray, qint64> m_departures; // escaped ID -> last_seen (µs) of its last departure
+    QByteArray m_peersJson;                 // empty when stale
 };

@@ -23,6 +23,8 @@ constexpr qint64 delegatedExpirySlackMs = 10000;
 // While the cluster's `offline` events for due peers are on their way, check again this soon.
 constexpr qint64 delegatedRetryMs = 200;
 
+constexpr qsizetype minimumDeparturesPruneAt = 1024;
+
 } // namespace
 
 PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *parent)
@@ -60,6 +62,7 @@ void PresenceService::publish(PresenceMessage message)
                static_cast<long long>(m_registry.size()));
         break;
     }
+    forgetOldDeparturesLocked(nowUs);
     scheduleExpiryLocked();
     Q_EMIT publishedLocally(message, nowUs);
     Q_EMIT eventAccepted(message.toJson());
@@ -87,22 +90,19 @@ PresenceService::Counts PresenceService::counts() const
     return counts;
 }
 
-void PresenceService::applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
-                                      const QByteArray &jsonLine, Origin origin)
+bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
+                                      const QByteArray &jsonLine)
 {
     QMutexLocker locker(&m_mutex);
-    const bool own = origin == Origin::ThisInstance;
-    // A row stored exactly so already: our own publish coming back (already announced, and
-    // in its place unless another instance's event for the peer came between), or a row that
-    // instances sent again to rebuild a Redis that lost its state (nothing new to announce).
-    if (message.type != PresenceMessage::Type::Offline &&
-        m_registry.lastSeenOf(message.peerId) == lastSeenUs)
-        return;
-    const auto change =
-        m_registry.applyAt(message, lastSeenUs, monotonicFor(lastSeenUs, wallClockUs()),
-                           PresenceRegistry::Placement::ByLastSeen, own);
-    if (own)
-        return;
+    // Not news: this instance's own publishes coming back, and events that something newer
+    // for the peer overtook (a peer whose publishes reach different instances in quick
+    // succession); announcing them would tell subscribers something older than they know.
+    if (!m_registry.isNews(message.peerId, lastSeenUs, message.type))
+        return false;
+    const qint64 nowUs = wallClockUs();
+    const auto change = m_registry.applyAt(message, lastSeenUs, monotonicFor(lastSeenUs, nowUs),
+                                           PresenceRegistry::Placement::ByLastSeen, false);
+    forgetOldDeparturesLocked(nowUs);
     if (change == PresenceRegistry::Change::Registered ||
         change == PresenceRegistry::Change::Removed)
         qCDebug(lcPresence, "peer %s %s via the cluster (%lld online)",
@@ -111,6 +111,7 @@ void PresenceService::applyReplicated(const PresenceMessage &message, qint64 las
                 static_cast<long long>(m_registry.size()));
     scheduleExpiryLocked();
     Q_EMIT eventAccepted(jsonLine);
+    return true;
 }
 
 QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &snapshot, Resync mode)
@@ -139,7 +140,9 @@ QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &sna
         offline.type = PresenceMessage::Type::Offline;
         offline.peerId = local.message.peerId;
         offline.ts = nowUs / 1000;
-        m_registry.applyAt(offline, nowUs, 0, PresenceRegistry::Placement::ByLastSeen, false);
+        // Stamped with what it ends, so that it cannot hide a newer event still on its way.
+        m_registry.applyAt(offline, remote ? remote->lastSeenUs : local.lastSeenUs, 0,
+                           PresenceRegistry::Placement::ByLastSeen, false);
         ++removed;
         Q_EMIT eventAccepted(offline.toJson());
     }
@@ -202,6 +205,17 @@ void PresenceService::expireSilentPeers()
     }
     locker.unlock();
     scheduleExpiry();
+}
+
+void PresenceService::forgetOldDeparturesLocked(qint64 nowUs)
+{
+    // Departures matter only while an older event could still arrive from another instance;
+    // two silence limits is ample. Pruned when their number has doubled: amortised O(1).
+    if (m_registry.departureCount() < m_departuresPruneAt)
+        return;
+    m_registry.forgetDeparturesBefore(nowUs - 2 * m_peerTtlMs * 1000);
+    m_departuresPruneAt =
+        qMax<qsizetype>(minimumDeparturesPruneAt, 2 * m_registry.departureCount());
 }
 
 void PresenceService::scheduleExpiryLocked()

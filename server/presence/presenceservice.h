@@ -23,14 +23,6 @@ class PresenceService : public QObject
 public:
     using Row = PresenceRegistry::Row;
 
-    // Whose publish a replicated event is: this instance's own publishes come back from the
-    // cluster too, and are then stored again (in cluster order) but not announced twice.
-    enum class Origin
-    {
-        ThisInstance,
-        OtherInstance
-    };
-
     explicit PresenceService(std::chrono::milliseconds peerTtl, QObject *parent = nullptr);
 
     // Stores a validated message (a zero `ts` becomes the server's time) and announces it.
@@ -48,9 +40,11 @@ public:
     Counts counts() const;
     qint64 peerTtlMs() const { return m_peerTtlMs; }
 
-    // An event the cluster accepted (`jsonLine` is its exact text, announced as it is).
-    void applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
-                         const QByteArray &jsonLine, Origin origin);
+    // An event the cluster accepted (`jsonLine` is its exact text, announced as it is), with
+    // its last_seen (for an expiry: that of the row it ends). Stored and announced only if it
+    // is news (PresenceRegistry::isNews); returns whether it was.
+    bool applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
+                         const QByteArray &jsonLine);
 
     // How a snapshot of the cluster's state is taken in.
     enum class Resync
@@ -91,14 +85,16 @@ private:
     void expireSilentPeers();
     void scheduleExpiry();
     void scheduleExpiryLocked();
+    void forgetOldDeparturesLocked(qint64 nowUs);
     qint64 monotonicFor(qint64 lastSeenUs, qint64 nowUs) const;
 
     const qint64 m_peerTtlMs;
     mutable QMutex m_mutex;
     PresenceRegistry m_registry;
     QElapsedTimer m_clock;
-    bool m_expiryScheduled = false; // guarded by m_mutex
-    quint64 m_expiries = 0;         // guarded by m_mutex
-    bool m_expiryDelegated = false; // only touched in the service's thread
+    bool m_expiryScheduled = false;       // guarded by m_mutex
+    quint64 m_expiries = 0;               // guarded by m_mutex
+    qsizetype m_departuresPruneAt = 1024; // guarded by m_mutex
+    bool m_expiryDelegated = false;       // only touched in the service's thread
     QTimer m_expiryTimer;
 };

@@ -66,3 +66,18 @@ QByteArray ServerProcess::log()
     m_log += m_process.readAllStandardError();
     return m_log;
 }
+
+bool ServerProcess::waitForLog(QByteArrayView text, int timeoutMs)
+{
+    QElapsedTimer clock;
+    clock.start();
+    for (;;) {
+        m_log += m_process.readAllStandardError();
+        if (m_log.contains(text))
+            return true;
+        if (clock.elapsed() >= timeoutMs || m_process.state() != QProcess::Running)
+            return false;
+        m_process.waitForReadyRead(
+            static_cast<int>(qMin<qint64>(100, timeoutMs - clock.elapsed())));
+    }
+}

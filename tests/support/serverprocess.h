@@ -25,6 +25,8 @@ public:
 
     // Everything the server wrote to stderr so far.
     QByteArray log();
+    // Reads the log until it contains `text`, for at most `timeoutMs`; true if it does.
+    bool waitForLog(QByteArrayView text, int timeoutMs = 5000);
 
     static QString binary() { return QStringLiteral(GOOP_RENDEZVOUS_BINARY); }
 

@@ -1,0 +1,777 @@
+// Several instances sharing one Redis (--redis), behind Caddy as the deployment guide sets them
+// up: every event reaches the subscribers of every instance, /peers.json agrees everywhere,
+// expiry is announced once for the whole cluster, a new instance starts with the current peers,
+// and the cluster survives losing an instance or Redis itself.
+#include "caddyprocess.h"
+#include "httpclient.h"
+#include "redisprocess.h"
+#include "serverprocess.h"
+#include "streamrecorder.h"
+
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
+#include <QRegularExpression>
+#include <QSet>
+#include <QTcpSocket>
+#include <QTest>
+#include <QTimer>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace {
+
+// Runs the event loop, so that every stream is read as its bytes arrive, until `done` holds or
+// the time is up; returns `done()`.
+bool runUntil(const std::function<bool()> &done, int timeoutMs)
+{
+    if (done())
+        return true;
+    QEventLoop loop;
+    QTimer poll;
+    poll.setInterval(1);
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        if (done())
+            loop.quit();
+    });
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    poll.start();
+    loop.exec();
+    return done();
+}
+
+void runFor(int ms)
+{
+    runUntil([] { return false; }, ms);
+}
+
+QByteArray message(const char *type, const QByteArray &peerId, const QByteArray &content = {})
+{
+    QJsonObject object{{"type", QLatin1String(type)}, {"peerId", QString::fromUtf8(peerId)}};
+    if (!content.isEmpty())
+        object.insert("content", QString::fromUtf8(content));
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+// What identifies a publish in the events it causes (the server fills in `ts`).
+QByteArray keyOf(const QByteArray &json)
+{
+    const QJsonObject object = QJsonDocument::fromJson(json).object();
+    return (object["type"].toString() + ' ' + object["peerId"].toString() + ' ' +
+            object["content"].toString())
+        .toUtf8();
+}
+
+QList<QByteArray> keysOf(const QList<QByteArray> &events)
+{
+    QList<QByteArray> keys;
+    for (const QByteArray &event : events)
+        keys.append(keyOf(event));
+    return keys;
+}
+
+QList<QByteArray> sorted(QList<QByteArray> list)
+{
+    std::sort(list.begin(), list.end());
+    return list;
+}
+
+QByteArray peerIdOf(const QByteArray &json)
+{
+    return QJsonDocument::fromJson(json).object()["peerId"].toString().toUtf8();
+}
+
+QByteArray typeOf(const QByteArray &json)
+{
+    return QJsonDocument::fromJson(json).object()["type"].toString().toUtf8();
+}
+
+QByteArray peersJsonOf(quint16 port)
+{
+    HttpClient http(port);
+    const auto response = http.get("/peers.json");
+    return response.status == 200 ? response.body : QByteArray();
+}
+
+QSet<QByteArray> peerIdsIn(const QByteArray &peersJson)
+{
+    QSet<QByteArray> ids;
+    for (const QJsonValue &row : QJsonDocument::fromJson(peersJson).array())
+        ids.insert(row["peer_id"].toString().toUtf8());
+    return ids;
+}
+
+double percentile(QList<double> values, double fraction)
+{
+    if (values.isEmpty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    const auto index = static_cast<qsizetype>(std::ceil(fraction * values.size())) - 1;
+    return values[qBound<qsizetype>(0, index, values.size() - 1)];
+}
+
+// Counts the Redis stream's expiry entries ({i, e, t}), one per expired peer.
+const QByteArray countExpiriesScript =
+    "local n = 0 for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+    "if entry[2][3] == 'e' then n = n + 1 end end return n";
+
+} // namespace
+
+class TestCluster : public QObject
+{
+    Q_OBJECT
+
+private:
+    ServerProcess *startInstance(const QStringList &extraArguments = {})
+    {
+        auto instance = std::make_unique<ServerProcess>(
+            QStringList{QStringLiteral("--redis"), m_redis->url()} + extraArguments);
+        if (!instance->start()) {
+            qWarning("an instance did not start:\n%s", instance->log().constData());
+            return nullptr;
+        }
+        m_instances.push_back(std::move(instance));
+        return m_instances.back().get();
+    }
+
+    bool startCluster(int count, const QStringList &extraArguments = {})
+    {
+        m_redis = std::make_unique<RedisProcess>();
+        if (!m_redis->start()) {
+            qWarning("redis-server did not start on port %d", m_redis->port());
+            return false;
+        }
+        for (int i = 0; i < count; ++i) {
+            ServerProcess *instance = startInstance(extraArguments);
+            if (!instance || !instance->waitForLog("cluster: connected to"))
+                return false;
+        }
+        return true;
+    }
+
+    bool startCaddy()
+    {
+        QList<quint16> upstreams;
+        for (const auto &instance : m_instances)
+            upstreams.append(instance->port());
+        m_caddy = std::make_unique<CaddyProcess>(upstreams);
+        if (!m_caddy->start()) {
+            qWarning("caddy did not start:\n%s\n%s", m_caddy->caddyfile().constData(),
+                     m_caddy->log().constData());
+            return false;
+        }
+        return true;
+    }
+
+    StreamRecorder *subscribe(quint16 port)
+    {
+        auto stream = std::make_unique<StreamRecorder>(port, m_clock);
+        if (!stream->open())
+            return nullptr;
+        m_streams.push_back(std::move(stream));
+        return m_streams.back().get();
+    }
+
+    QList<StreamRecorder *> subscribeToEachInstance()
+    {
+        QList<StreamRecorder *> streams;
+        for (const auto &instance : m_instances)
+            if (StreamRecorder *stream = subscribe(instance->port()))
+                streams.append(stream);
+        return streams;
+    }
+
+    // Waits until /peers.json is the same, byte for byte, on every port and `expected` holds
+    // for it; returns it, or nothing when that did not happen in time.
+    static QByteArray agreedPeers(const QList<quint16> &ports,
+                                  const std::function<bool(const QByteArray &)> &expected,
+                                  int timeoutMs = 10000)
+    {
+        QByteArray agreed;
+        const bool done = runUntil(
+            [&] {
+                agreed = peersJsonOf(ports.first());
+                for (const quint16 port : ports.mid(1))
+                    if (peersJsonOf(port) != agreed)
+                        return false;
+                return !agreed.isEmpty() && expected(agreed);
+            },
+            timeoutMs);
+        if (!done) {
+            for (const quint16 port : ports)
+                qWarning("/peers.json on %d: %s", port, peersJsonOf(port).constData());
+            return {};
+        }
+        return agreed;
+    }
+
+    QList<quint16> instancePorts() const
+    {
+        QList<quint16> ports;
+        for (const auto &instance : m_instances)
+            ports.append(instance->port());
+        return ports;
+    }
+
+private Q_SLOTS:
+    void init() { m_clock.start(); }
+
+    void cleanup()
+    {
+        if (QTest::currentTestFailed()) {
+            for (const auto &instance : m_instances)
+                qWarning("log of the instance on port %d (last 4000 bytes):\n%s", instance->port(),
+                         instance->log().right(4000).constData());
+            if (m_caddy)
+                qWarning("caddy log (last 2000 bytes):\n%s",
+                         m_caddy->log().right(2000).constData());
+        }
+        m_streams.clear();
+        m_caddy.reset();
+        m_instances.clear();
+        m_redis.reset();
+    }
+
+    // Peers publish through Caddy (round-robin over three instances); subscribers attached to
+    // each instance directly, and one through Caddy, receive every event once, and every
+    // instance answers the same /peers.json.
+    void publishesThroughCaddyReachEverySubscriber()
+    {
+        QVERIFY(startCluster(3));
+        QVERIFY(startCaddy());
+        QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        StreamRecorder *viaCaddy = subscribe(m_caddy->port());
+        QVERIFY(viaCaddy);
+        streams.append(viaCaddy);
+
+        HttpClient http(m_caddy->port());
+        QList<QByteArray> published;
+        const auto publish = [&](const char *type, const QByteArray &peerId,
+                                 const QByteArray &content = {}) {
+            const QByteArray body = message(type, peerId, content);
+            published.append(keyOf(body));
+            return http.post("/publish", body).status;
+        };
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(
+                publish("online", "p" + QByteArray::number(i), "first " + QByteArray::number(i)),
+                204);
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(
+                publish("update", "p" + QByteArray::number(i), "second " + QByteArray::number(i)),
+                204);
+        for (int i = 0; i < 10; i += 2)
+            QCOMPARE(publish("offline", "p" + QByteArray::number(i)), 204);
+
+        // Caddy spread the publishes: each instance accepted some itself (logged at info).
+        static const QRegularExpression accepted(QStringLiteral("peer \"p\\d+\" online \""));
+        for (const auto &instance : m_instances)
+            QVERIFY2(QString::fromUtf8(instance->log()).contains(accepted),
+                     qPrintable(QStringLiteral("no publish reached the instance on port %1")
+                                    .arg(instance->port())));
+
+        const qsizetype total = published.size();
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(),
+                                   [&](StreamRecorder *s) { return s->events().size() >= total; });
+            },
+            10000));
+        runFor(300); // nothing more may come: no event twice
+        const QList<QByteArray> reference = sorted(streams.first()->data());
+        for (StreamRecorder *stream : std::as_const(streams)) {
+            QCOMPARE(sorted(keysOf(stream->data())), sorted(published));
+            QCOMPARE(sorted(stream->data()), reference); // the same bytes everywhere
+        }
+
+        // A subscriber sees each peer's events in the order they were accepted (each publish
+        // had its 204 before the next was sent), whichever instance accepted them.
+        for (StreamRecorder *stream : std::as_const(streams)) {
+            QMap<QByteArray, QByteArrayList> typesByPeer;
+            for (const QByteArray &event : stream->data())
+                typesByPeer[peerIdOf(event)].append(typeOf(event));
+            for (auto it = typesByPeer.cbegin(); it != typesByPeer.cend(); ++it) {
+                const QByteArray expected =
+                    it.key().right(1).toInt() % 2 == 0 ? "online,update,offline" : "online,update";
+                QVERIFY2(it.value().join(',') == expected,
+                         qPrintable(QStringLiteral("stream on port %1, peer %2: %3")
+                                        .arg(stream->port())
+                                        .arg(QString::fromUtf8(it.key()),
+                                             QString::fromUtf8(it.value().join(',')))));
+            }
+        }
+
+        const QByteArray peers =
+            agreedPeers(instancePorts() << m_caddy->port(), [](const QByteArray &json) {
+                return peerIdsIn(json) == QSet<QByteArray>{"p1", "p3", "p5", "p7", "p9"};
+            });
+        QVERIFY(!peers.isEmpty());
+        for (const QJsonValue &row : QJsonDocument::fromJson(peers).array()) {
+            QCOMPARE(row["type"].toString(), QStringLiteral("update"));
+            QCOMPARE(row["content"].toString(),
+                     QStringLiteral("second ") + row["peer_id"].toString().right(1));
+        }
+    }
+
+    // One peer's publishes land on different instances in quick succession (as through a
+    // round-robin proxy). Each instance answers 204 before Redis has the event, so another
+    // instance may learn of an older event after it accepted a newer one itself: the newest
+    // (by last_seen) wins everywhere. Every subscriber then sees each peer's events in the order
+    // they were accepted, possibly without an overtaken one, never going back, and ends with
+    // the same view as /peers.json, which is the same on every instance.
+    void samePeerAcrossInstancesKeepsItsOrder()
+    {
+        QVERIFY(startCluster(3));
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        std::vector<std::unique_ptr<HttpClient>> clients;
+        for (const auto &instance : m_instances)
+            clients.push_back(std::make_unique<HttpClient>(instance->port()));
+        constexpr int peers = 30;
+        const auto leaves = [](const QByteArray &peerId) { return peerId.mid(1).toInt() % 2 == 0; };
+        for (int i = 0; i < peers; ++i) {
+            const QByteArray peerId = "s" + QByteArray::number(i);
+            QCOMPARE(clients[i % 3]->post("/publish", message("online", peerId, "1")).status, 204);
+            QCOMPARE(clients[(i + 1) % 3]->post("/publish", message("update", peerId, "2")).status,
+                     204);
+            if (leaves(peerId))
+                QCOMPARE(clients[(i + 2) % 3]->post("/publish", message("offline", peerId)).status,
+                         204);
+        }
+        // Every subscriber ends with each peer's last event.
+        const auto lastOf = [&](const QByteArray &peerId) -> QByteArray {
+            return leaves(peerId) ? "offline" : "update2";
+        };
+        const auto sequences = [](StreamRecorder *stream) {
+            QMap<QByteArray, QByteArrayList> sequence;
+            for (const QByteArray &event : stream->data()) {
+                const QByteArray content =
+                    QJsonDocument::fromJson(event).object()["content"].toString().toUtf8();
+                sequence[peerIdOf(event)].append(typeOf(event) + content);
+            }
+            return sequence;
+        };
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(), [&](StreamRecorder *s) {
+                    const auto sequence = sequences(s);
+                    return sequence.size() == peers &&
+                           std::all_of(sequence.keyValueBegin(), sequence.keyValueEnd(),
+                                       [&](const auto &entry) {
+                                           return entry.second.last() == lastOf(entry.first);
+                                       });
+                });
+            },
+            10000));
+        runFor(300); // nothing else may follow
+
+        // The state ends with each peer's last publish: odd peers as `update` "2", even ones gone.
+        const QByteArray agreed =
+            agreedPeers(instancePorts(), [](const QByteArray &) { return true; });
+        QVERIFY(!agreed.isEmpty());
+        QStringList wrongRows;
+        QSet<QByteArray> present;
+        for (const QJsonValue &row : QJsonDocument::fromJson(agreed).array()) {
+            const QByteArray peerId = row["peer_id"].toString().toUtf8();
+            present.insert(peerId);
+            if (leaves(peerId) || row["type"].toString() != QStringLiteral("update") ||
+                row["content"].toString() != QStringLiteral("2"))
+                wrongRows.append(QString::fromUtf8(peerId + " (" + row["type"].toString().toUtf8() +
+                                                   ' ' + row["content"].toString().toUtf8() + ')'));
+        }
+        for (int i = 1; i < peers; i += 2)
+            if (!present.contains("s" + QByteArray::number(i)))
+                wrongRows.append(QStringLiteral("s%1 (missing)").arg(i));
+        QVERIFY2(wrongRows.isEmpty(), qPrintable(QStringLiteral("/peers.json is wrong for: ") +
+                                                 wrongRows.join(QStringLiteral(", "))));
+
+        // In order, never back: each sequence is the accepted one with at most overtaken events
+        // left out, and each event at most once.
+        QStringList disorder;
+        int overtaken = 0;
+        for (StreamRecorder *stream : streams) {
+            const auto sequence = sequences(stream);
+            for (auto it = sequence.cbegin(); it != sequence.cend(); ++it) {
+                const QByteArrayList accepted =
+                    leaves(it.key()) ? QByteArrayList{"online1", "update2", "offline"}
+                                     : QByteArrayList{"online1", "update2"};
+                qsizetype at = 0;
+                bool inOrder = true;
+                for (const QByteArray &event : it.value()) {
+                    while (at < accepted.size() && accepted[at] != event)
+                        ++at;
+                    inOrder = inOrder && at < accepted.size();
+                    ++at;
+                }
+                overtaken += int(accepted.size() - it.value().size());
+                if (!inOrder)
+                    disorder.append(QStringLiteral("port %1 %2: %3")
+                                        .arg(stream->port())
+                                        .arg(QString::fromUtf8(it.key()),
+                                             QString::fromUtf8(it.value().join(','))));
+            }
+        }
+        QVERIFY2(disorder.isEmpty(), qPrintable(QStringLiteral("out of order: ") +
+                                                disorder.join(QStringLiteral("; "))));
+        qInfo("same peer across instances: %d of %d events overtaken before they reached an "
+              "instance (not announced there)",
+              overtaken, 3 * (peers * 2 + peers / 2));
+    }
+
+    // An instance started later serves the cluster's peers from its first request, and joins
+    // the event flow both ways.
+    void newInstanceStartsWithCurrentPeerSet()
+    {
+        QVERIFY(startCluster(2));
+        for (int i = 0; i < 20; ++i) {
+            HttpClient http(m_instances[i % 2]->port());
+            QCOMPARE(http.post("/publish", message("online", "n" + QByteArray::number(i),
+                                                   "label " + QByteArray::number(i)))
+                         .status,
+                     204);
+        }
+        const QByteArray before = agreedPeers(
+            instancePorts(), [](const QByteArray &json) { return peerIdsIn(json).size() == 20; });
+        QVERIFY(!before.isEmpty());
+
+        ServerProcess *late = startInstance();
+        QVERIFY(late);
+        QCOMPARE(peersJsonOf(late->port()), before); // its very first answer
+        QVERIFY(late->log().contains("cluster: connected to"));
+        QVERIFY(late->log().contains("20 peers loaded"));
+        QVERIFY(!late->log().contains("starting without the cluster's state"));
+
+        StreamRecorder *onFirst = subscribe(m_instances[0]->port());
+        StreamRecorder *onLate = subscribe(late->port());
+        QVERIFY(onFirst && onLate);
+        HttpClient toLate(late->port());
+        HttpClient toFirst(m_instances[0]->port());
+        QCOMPARE(toLate.post("/publish", message("online", "from-late")).status, 204);
+        QCOMPARE(toFirst.post("/publish", message("online", "from-first")).status, 204);
+        const auto both = [](StreamRecorder *s) { return s->events().size() >= 2; };
+        QVERIFY(runUntil([&] { return both(onFirst) && both(onLate); }, 5000));
+        QCOMPARE(sorted(keysOf(onFirst->data())),
+                 (QList<QByteArray>{"online from-first ", "online from-late "}));
+        QCOMPARE(sorted(keysOf(onLate->data())), sorted(keysOf(onFirst->data())));
+    }
+
+    // A silent peer is announced offline exactly once on every instance, whichever instance
+    // noticed first, with the same bytes everywhere.
+    void expiryGivesExactlyOneOfflineClusterWide()
+    {
+        constexpr int ttlMs = 1500;
+        QVERIFY(startCluster(3, {"--peer-ttl", QString::number(ttlMs) + "ms"}));
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        QByteArrayList peerIds;
+        QElapsedTimer sincePublish;
+        sincePublish.start();
+        for (int i = 0; i < 6; ++i) {
+            peerIds.append("e" + QByteArray::number(i));
+            HttpClient http(m_instances[i % 3]->port());
+            QCOMPARE(http.post("/publish", message("online", peerIds.last())).status, 204);
+        }
+        const qint64 publishedAtMs = sincePublish.elapsed();
+
+        const auto offlines = [](StreamRecorder *stream) {
+            QList<QByteArray> events;
+            for (const QByteArray &event : stream->data())
+                if (typeOf(event) == "offline")
+                    events.append(event);
+            return events;
+        };
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(),
+                                   [&](StreamRecorder *s) { return offlines(s).size() >= 6; });
+            },
+            ttlMs + 8000));
+        const qint64 allOfflineMs = sincePublish.elapsed();
+        runFor(2 * ttlMs); // nothing more may come
+        QVERIFY2(allOfflineMs >= publishedAtMs + ttlMs - 100,
+                 qPrintable(QString::number(allOfflineMs)));
+        QVERIFY2(allOfflineMs < ttlMs + 4000, qPrintable(QString::number(allOfflineMs)));
+
+        const QList<QByteArray> reference = sorted(offlines(streams.first()));
+        QCOMPARE(sorted(keysOf(reference)), sorted(keysOf([&] {
+                     QList<QByteArray> expected;
+                     for (const QByteArray &id : std::as_const(peerIds))
+                         expected.append(message("offline", id));
+                     return expected;
+                 }())));
+        for (StreamRecorder *stream : streams) {
+            QCOMPARE(stream->events().size(), 12);         // 6 online, 6 offline, nothing else
+            QCOMPARE(sorted(offlines(stream)), reference); // one event, the same `ts` everywhere
+        }
+
+        // Redis holds one expiry per peer, and one instance only says it noticed each.
+        QCOMPARE(m_redis->integer({"EVAL", countExpiriesScript, "1", "{goop}:events"}), 6);
+        QCOMPARE(m_redis->integer({"HLEN", "{goop}:peers"}), 0);
+        QStringList noticedBy;
+        for (const QByteArray &peerId : std::as_const(peerIds)) {
+            const QByteArray line = "peer \"" + peerId + "\" expired";
+            int noticed = 0;
+            for (const auto &instance : m_instances) {
+                for (const QByteArray &logLine : instance->log().split('\n')) {
+                    if (logLine.contains(line) && logLine.contains("(noticed by this instance)")) {
+                        ++noticed;
+                        noticedBy.append(QString::fromUtf8(peerId) + "@" +
+                                         QString::number(instance->port()));
+                    }
+                }
+            }
+            QVERIFY2(noticed == 1, line.constData());
+        }
+        qInfo("expiry noticed by: %s", qPrintable(noticedBy.join(' ')));
+        for (const quint16 port : instancePorts())
+            QCOMPARE(peersJsonOf(port), QByteArray("[]\n"));
+    }
+
+    // SIGKILL one instance: every publish that Caddy answered 204 reaches the subscribers of
+    // the two others, and Caddy soon sends nothing to the dead one.
+    void killedInstanceLosesNoEventAndCaddyRoutesAround()
+    {
+        QVERIFY(startCluster(3));
+        QVERIFY(startCaddy());
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        HttpClient http(m_caddy->port());
+        QList<QByteArray> accepted;
+        for (int i = 0; i < 6; ++i) {
+            const QByteArray body = message("online", "w" + QByteArray::number(i));
+            QCOMPARE(http.post("/publish", body).status, 204);
+            accepted.append(keyOf(body));
+        }
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(),
+                                   [](StreamRecorder *s) { return s->events().size() >= 6; });
+            },
+            5000));
+
+        ServerProcess *victim = m_instances[2].get();
+        QCOMPARE(::kill(static_cast<pid_t>(victim->pid()), SIGKILL), 0);
+        QElapsedTimer sinceKill;
+        sinceKill.start();
+
+        // While Caddy finds out, a publish may fail (502): a client sends it again.
+        int failures = 0;
+        int sent = 0;
+        while (sinceKill.elapsed() < 3 * CaddyProcess::healthIntervalMs) {
+            const QByteArray body = message("update", "k" + QByteArray::number(sent % 10),
+                                            "k" + QByteArray::number(sent));
+            ++sent;
+            for (int attempt = 0;; ++attempt) {
+                QVERIFY2(attempt < 20, "Caddy kept failing the same publish");
+                const int status = http.post("/publish", body).status;
+                if (status == 204)
+                    break;
+                QVERIFY2(status == 502 || status == 503 || status == 0,
+                         qPrintable(QString::number(status)));
+                ++failures;
+                runFor(50);
+            }
+            accepted.append(keyOf(body));
+            runFor(20);
+        }
+        // By now Caddy routes around the dead instance: nothing fails any more.
+        for (int i = 0; i < 30; ++i) {
+            const QByteArray body =
+                message("update", "r" + QByteArray::number(i % 5), "r" + QByteArray::number(i));
+            QCOMPARE(http.post("/publish", body).status, 204);
+            accepted.append(keyOf(body));
+        }
+        qInfo("after SIGKILL of one instance: %d publishes through Caddy, %d failed attempts "
+              "(resent) while Caddy noticed",
+              sent + 30, failures);
+
+        const QList<StreamRecorder *> survivors{streams[0], streams[1]};
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(survivors.cbegin(), survivors.cend(), [&](StreamRecorder *s) {
+                    return s->events().size() >= accepted.size();
+                });
+            },
+            10000));
+        runFor(300);
+        for (StreamRecorder *stream : survivors)
+            QCOMPARE(sorted(keysOf(stream->data())), sorted(accepted));
+        QVERIFY(!streams[2]->isConnected());
+
+        const QByteArray peers = agreedPeers(
+            {m_instances[0]->port(), m_instances[1]->port(), m_caddy->port()},
+            [](const QByteArray &json) { return peerIdsIn(json).size() == 6 + 10 + 5; });
+        QVERIFY(!peers.isEmpty());
+    }
+
+    // Redis restarts empty: the instances keep serving meanwhile, reconnect by themselves,
+    // send their peers again, and end with the full set everywhere (and in Redis).
+    void redisRestartRecoversWithoutRestartingInstances()
+    {
+        QVERIFY(startCluster(3));
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        QSet<QByteArray> all;
+        for (int i = 0; i < 9; ++i) {
+            const QByteArray peerId = "b" + QByteArray::number(i);
+            HttpClient http(m_instances[i % 3]->port());
+            QCOMPARE(http.post("/publish", message("online", peerId)).status, 204);
+            all.insert(peerId);
+        }
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(),
+                                   [](StreamRecorder *s) { return s->events().size() >= 9; });
+            },
+            5000));
+
+        m_redis->kill();
+        for (const auto &instance : m_instances)
+            QVERIFY(instance->waitForLog("unavailable", 5000));
+        // Alone meanwhile, each instance still accepts publishes.
+        for (int i = 0; i < 3; ++i) {
+            const QByteArray peerId = "during" + QByteArray::number(i);
+            HttpClient http(m_instances[i]->port());
+            QCOMPARE(http.post("/publish", message("online", peerId)).status, 204);
+            all.insert(peerId);
+        }
+        runFor(300);
+        QVERIFY(m_redis->start());
+        QElapsedTimer sinceRestart;
+        sinceRestart.start();
+        for (const auto &instance : m_instances)
+            QVERIFY(instance->waitForLog("is back after", 15000));
+
+        const QByteArray peers = agreedPeers(
+            instancePorts(), [&](const QByteArray &json) { return peerIdsIn(json) == all; });
+        QVERIFY(!peers.isEmpty());
+        qInfo("after the Redis restart, all instances agreed on %lld peers %lld ms later",
+              static_cast<long long>(all.size()), static_cast<long long>(sinceRestart.elapsed()));
+        QCOMPARE(m_redis->integer({"HLEN", "{goop}:peers"}), all.size());
+        QCOMPARE(m_redis->integer({"ZCARD", "{goop}:seen"}), all.size());
+
+        // Every subscriber learns of every peer, and no peer is announced offline: none went.
+        const auto onlineIn = [](StreamRecorder *stream) {
+            QSet<QByteArray> seen;
+            for (const QByteArray &event : stream->data())
+                if (typeOf(event) == "online")
+                    seen.insert(peerIdOf(event));
+            return seen;
+        };
+        runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(),
+                                   [&](StreamRecorder *s) { return onlineIn(s) == all; });
+            },
+            5000);
+        for (StreamRecorder *stream : streams) {
+            QList<QByteArray> offline;
+            for (const QByteArray &event : stream->data())
+                if (typeOf(event) == "offline")
+                    offline.append(peerIdOf(event));
+            QVERIFY2(onlineIn(stream) == all,
+                     qPrintable(
+                         QStringLiteral("stream on port %1 was told of %2 only")
+                             .arg(stream->port())
+                             .arg(QString::fromUtf8(sorted(onlineIn(stream).values()).join(' ')))));
+            QVERIFY2(offline.isEmpty(),
+                     qPrintable(QStringLiteral("stream on port %1 announced %2 offline: %3")
+                                    .arg(stream->port())
+                                    .arg(offline.size())
+                                    .arg(QString::fromUtf8(QByteArrayList(offline).join(' ')))));
+        }
+
+        // And events flow between instances again.
+        const qsizetype before = streams[2]->events().size();
+        HttpClient http(m_instances[0]->port());
+        QCOMPARE(http.post("/publish", message("update", "b1", "after")).status, 204);
+        QVERIFY(runUntil([&] { return streams[2]->events().size() > before; }, 5000));
+        QCOMPARE(keyOf(streams[2]->events().last().data), QByteArray("update b1 after"));
+    }
+
+    // Publish on one instance, measure until the subscribers of the two others have the event.
+    // The issue asks for under 50 ms at p99; the bound here is loose for a busy test machine,
+    // and the figure is printed.
+    void deliveryLatencyAcrossInstances()
+    {
+        QVERIFY(startCluster(3));
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        std::vector<std::unique_ptr<QTcpSocket>> publishers;
+        QList<int> responses(3, 0);
+        for (int i = 0; i < 3; ++i) {
+            auto socket = std::make_unique<QTcpSocket>();
+            socket->connectToHost(QHostAddress::LocalHost, m_instances[i]->port());
+            QVERIFY(socket->waitForConnected(5000));
+            connect(socket.get(), &QTcpSocket::readyRead, this, [&responses, i, s = socket.get()] {
+                responses[i] += static_cast<int>(s->readAll().count("HTTP/1.1 204"));
+            });
+            publishers.push_back(std::move(socket));
+        }
+
+        constexpr int warmUp = 30;
+        constexpr int rounds = 330;
+        QList<double> remoteMs;
+        QList<double> localMs;
+        QList<int> expectedResponses(3, 0);
+        for (int round = 0; round < rounds; ++round) {
+            const int from = round % 3;
+            const QByteArray body = message("update", "lat" + QByteArray::number(round % 20),
+                                            "r" + QByteArray::number(round));
+            const QByteArray key = keyOf(body);
+            QList<qsizetype> seenBefore;
+            for (StreamRecorder *stream : streams)
+                seenBefore.append(stream->events().size());
+            const qint64 sentAt = m_clock.nsecsElapsed();
+            publishers[from]->write(
+                "POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            publishers[from]->flush();
+            ++expectedResponses[from];
+            const auto arrived = [&](int s) { return streams[s]->events().size() > seenBefore[s]; };
+            QVERIFY2(runUntil(
+                         [&] {
+                             return arrived(0) && arrived(1) && arrived(2) &&
+                                    responses[from] == expectedResponses[from];
+                         },
+                         5000),
+                     qPrintable(QStringLiteral("round %1 was not delivered").arg(round)));
+            for (int s = 0; s < 3; ++s) {
+                const StreamRecorder::Received &event = streams[s]->events()[seenBefore[s]];
+                QCOMPARE(keyOf(event.data), key);
+                if (round < warmUp)
+                    continue;
+                const double ms = static_cast<double>(event.atNs - sentAt) / 1e6;
+                (s == from ? localMs : remoteMs).append(ms);
+            }
+        }
+        const double p50 = percentile(remoteMs, 0.50);
+        const double p99 = percentile(remoteMs, 0.99);
+        const double max = percentile(remoteMs, 1.0);
+        qInfo("publish on one instance -> subscribers on the 2 others (3 instances, %lld "
+              "deliveries): p50 %.2f ms, p99 %.2f ms, max %.2f ms; same instance: p50 %.2f ms, "
+              "p99 %.2f ms",
+              static_cast<long long>(remoteMs.size()), p50, p99, max, percentile(localMs, 0.5),
+              percentile(localMs, 0.99));
+        QVERIFY2(p99 < 500, qPrintable(QString::number(p99)));
+    }
+
+private:
+    QElapsedTimer m_clock;
+    std::unique_ptr<RedisProcess> m_redis;
+    std::vector<std::unique_ptr<ServerProcess>> m_instances;
+    std::unique_ptr<CaddyProcess> m_caddy;
+    std::vector<std::unique_ptr<StreamRecorder>> m_streams;
+};
+
+QTEST_GUILESS_MAIN(TestCluster)
+#include "tst_cluster.moc"
