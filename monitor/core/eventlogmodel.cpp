@@ -62,16 +62,28 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
 
 void EventLogModel::append(Entry entry)
 {
-    if (m_entries.size() >= m_capacity) {
-        // Drop a tenth at once: one removal per append would shift the list every time.
-        const int drop = m_capacity / 10;
+    append(QList<Entry>{std::move(entry)});
+}
+
+void EventLogModel::append(QList<Entry> entries)
+{
+    if (entries.isEmpty())
+        return;
+    // More than fit: only the newest could stay anyway.
+    if (entries.size() > m_capacity)
+        entries.remove(0, entries.size() - m_capacity);
+    const qsizetype overflow = m_entries.size() + entries.size() - m_capacity;
+    if (overflow > 0) {
+        // Drop at least a tenth at once: one removal per append would shift the list every time.
+        const int drop = static_cast<int>(
+            qMin<qsizetype>(m_entries.size(), qMax<qsizetype>(overflow, m_capacity / 10)));
         beginRemoveRows({}, 0, drop - 1);
         m_entries.remove(0, drop);
         endRemoveRows();
     }
-    const int row = static_cast<int>(m_entries.size());
-    beginInsertRows({}, row, row);
-    m_entries.append(std::move(entry));
+    const int first = static_cast<int>(m_entries.size());
+    beginInsertRows({}, first, first + static_cast<int>(entries.size()) - 1);
+    m_entries.append(std::move(entries));
     endInsertRows();
 }
 

@@ -6,6 +6,8 @@
 
 #include <QDateTime>
 
+#include <utility>
+
 MonitorSession::MonitorSession(QObject *parent)
     : QObject(parent), m_peers(new PeerTableModel(this)), m_log(new EventLogModel(5000, this)),
       m_history(new PeerCountHistory(3600, this))
@@ -13,6 +15,9 @@ MonitorSession::MonitorSession(QObject *parent)
     m_ticker.setInterval(1000);
     connect(&m_ticker, &QTimer::timeout, this, &MonitorSession::tick);
     m_ticker.start();
+    m_batchTimer.setSingleShot(true);
+    m_batchTimer.setInterval(m_batchIntervalMs);
+    connect(&m_batchTimer, &QTimer::timeout, this, &MonitorSession::flush);
 }
 
 MonitorSession::~MonitorSession()
@@ -44,6 +49,7 @@ ServerConnection *MonitorSession::addServer(const QUrl &url)
     const QString server = connection->server();
     connect(connection, &ServerConnection::snapshotLoaded, this,
             [this, server](const QList<PeerRecord> &peers) {
+                flush();
                 m_peers->replaceServerPeers(server, peers);
                 m_peers->setServerReachable(server, true);
                 logConnection(server,
@@ -64,6 +70,7 @@ void MonitorSession::removeServer(const QString &server)
     ServerConnection *connection = this->connection(server);
     if (!connection)
         return;
+    flush();
     m_connections.removeOne(connection);
     connection->disconnect(this);
     connection->stop();
@@ -88,8 +95,18 @@ void MonitorSession::setBackoff(int firstMs, int maxMs)
         connection->setBackoff(firstMs, maxMs);
 }
 
+void MonitorSession::setBatchInterval(int ms)
+{
+    m_batchIntervalMs = qMax(0, ms);
+    m_batchTimer.setInterval(m_batchIntervalMs);
+    if (m_batchIntervalMs == 0)
+        flush();
+}
+
 void MonitorSession::tick()
 {
+    // The queue is left to its batch: the sample may lag the events by one batch interval,
+    // which a chart of minutes cannot show.
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     m_peers->setNow(now);
     for (ServerConnection *connection : std::as_const(m_connections))
@@ -98,28 +115,48 @@ void MonitorSession::tick()
 
 void MonitorSession::onPeerEvent(const PeerRecord &record)
 {
-    // The label of a leaving peer is only known from its row, so read it before the event.
-    const int row = m_peers->rowOf(record.server, record.peerId);
-    const QString label = row >= 0 ? m_peers->peerAt(row).label : record.label;
-    EventLogModel::Entry entry{record.lastSeen, record.server, EventLogModel::Kind::Update,
-                               record.peerId, record.label};
-    const PeerTableModel::Change change = m_peers->applyEvent(record);
-    // The message type says what the peer did; the table change can differ for events held
-    // back during a snapshot (an `online` already in the snapshot is still a join).
-    if (record.type == QLatin1String("offline")) {
-        entry.kind = EventLogModel::Kind::Leave;
-        entry.detail = change == PeerTableModel::Change::Left ? label : tr("(was not listed)");
-        if (change == PeerTableModel::Change::Left)
-            Q_EMIT peerLeft(record.server, record.peerId, label);
-    } else if (record.type == QLatin1String("online") || change == PeerTableModel::Change::Joined) {
-        entry.kind = EventLogModel::Kind::Join;
-        Q_EMIT peerJoined(record.server, record.peerId, record.label);
+    m_pending.append(record);
+    if (m_batchIntervalMs == 0)
+        flush();
+    else if (!m_batchTimer.isActive())
+        m_batchTimer.start(); // not restarted by later events: a steady stream must not starve
+}
+
+void MonitorSession::flush()
+{
+    m_batchTimer.stop();
+    if (m_pending.isEmpty())
+        return;
+    const QList<PeerRecord> records = std::exchange(m_pending, {});
+    const QList<PeerTableModel::Outcome> outcomes = m_peers->applyEvents(records);
+    QList<EventLogModel::Entry> entries;
+    entries.reserve(records.size());
+    for (qsizetype i = 0; i < records.size(); ++i) {
+        const PeerRecord &record = records.at(i);
+        const PeerTableModel::Outcome &outcome = outcomes.at(i);
+        EventLogModel::Entry entry{record.lastSeen, record.server, EventLogModel::Kind::Update,
+                                   record.peerId, record.label};
+        // The message type says what the peer did; the table change can differ for events held
+        // back during a snapshot (an `online` already in the snapshot is still a join).
+        if (record.type == QLatin1String("offline")) {
+            const bool left = outcome.change == PeerTableModel::Change::Left;
+            entry.kind = EventLogModel::Kind::Leave;
+            entry.detail = left ? outcome.leftLabel : tr("(was not listed)");
+            if (left)
+                Q_EMIT peerLeft(record.server, record.peerId, outcome.leftLabel);
+        } else if (record.type == QLatin1String("online") ||
+                   outcome.change == PeerTableModel::Change::Joined) {
+            entry.kind = EventLogModel::Kind::Join;
+            Q_EMIT peerJoined(record.server, record.peerId, record.label);
+        }
+        entries.append(std::move(entry));
     }
-    m_log->append(std::move(entry));
+    m_log->append(std::move(entries));
 }
 
 void MonitorSession::onStateChanged(ServerConnection *connection, ServerConnection::State state)
 {
+    flush();
     const QString server = connection->server();
     QString text = ServerConnection::stateName(state);
     if (state == ServerConnection::State::Reconnecting)

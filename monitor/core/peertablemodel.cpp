@@ -48,6 +48,11 @@ static QString timeText(qint64 ms)
     return time.toString(QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
+QString PeerTableModel::statusText(const PeerRecord &peer) const
+{
+    return m_unreachable.contains(peer.server) ? tr("unknown") : peer.type;
+}
+
 QVariant PeerTableModel::displayValue(const PeerRecord &peer, int column) const
 {
     switch (column) {
@@ -56,7 +61,7 @@ QVariant PeerTableModel::displayValue(const PeerRecord &peer, int column) const
     case LabelColumn:
         return peer.label;
     case StatusColumn:
-        return m_unreachable.contains(peer.server) ? tr("unknown") : peer.type;
+        return statusText(peer);
     case ServerColumn:
         return peer.server;
     case TsColumn:
@@ -122,6 +127,28 @@ QVariant PeerTableModel::headerData(int section, Qt::Orientation orientation, in
     return {};
 }
 
+bool PeerTableModel::lessThan(int leftRow, int rightRow, int column, Qt::CaseSensitivity cs) const
+{
+    const PeerRecord &left = m_rows.at(leftRow);
+    const PeerRecord &right = m_rows.at(rightRow);
+    // The same order as sortValue(): numbers for the time columns, text elsewhere.
+    switch (column) {
+    case PeerIdColumn:
+        return QString::compare(left.peerId, right.peerId, cs) < 0;
+    case LabelColumn:
+        return QString::compare(left.label, right.label, cs) < 0;
+    case StatusColumn:
+        return QString::compare(statusText(left), statusText(right), cs) < 0;
+    case ServerColumn:
+        return QString::compare(left.server, right.server, cs) < 0;
+    case TsColumn:
+        return left.ts < right.ts;
+    case LastSeenColumn:
+        return -left.lastSeen < -right.lastSeen;
+    }
+    return false;
+}
+
 int PeerTableModel::rowOf(const QString &server, const QString &peerId) const
 {
     return m_rowByKey.value(keyOf(server, peerId), -1);
@@ -158,11 +185,48 @@ void PeerTableModel::removeRows(QList<int> rows)
     reindexFrom(rows.last());
 }
 
+void PeerTableModel::writeRows(QMap<int, PeerRecord> rows)
+{
+    if (rows.isEmpty())
+        return;
+    QList<std::pair<int, int>> runs;
+    for (auto it = rows.cbegin(); it != rows.cend();) {
+        const int first = it.key();
+        int last = first;
+        while (++it != rows.cend() && it.key() == last + 1)
+            last = it.key();
+        runs.append({first, last});
+    }
+    // The peer ID never changes in place (it is half the row's key): leaving its column out means
+    // a view sorted by it need not look at the order at all.
+    const auto notify = [this](int first, int last) {
+        Q_EMIT dataChanged(index(first, LabelColumn), index(last, LastSeenColumn));
+    };
+    // A sorting proxy re-sorts every row a notification spans: a few scattered rows cost a
+    // binary search each when notified run by run, while one span over the whole table would
+    // re-sort all 10,000. Past maxChangedRuns the spans cost more than one sort.
+    if (runs.size() > maxChangedRuns) {
+        for (auto it = rows.begin(); it != rows.end(); ++it)
+            m_rows[it.key()] = std::move(it.value());
+        notify(runs.constFirst().first, runs.constLast().second);
+        return;
+    }
+    // Run by run, each written just before its notification: the proxy places the run among the
+    // other rows by binary search, which needs those rows to still be in the order it knows.
+    auto it = rows.begin();
+    for (const auto &[first, last] : std::as_const(runs)) {
+        for (; it != rows.end() && it.key() <= last; ++it)
+            m_rows[it.key()] = std::move(it.value());
+        notify(first, last);
+    }
+}
+
 void PeerTableModel::replaceServerPeers(const QString &server, const QList<PeerRecord> &peers)
 {
     QSet<QString> incoming;
     incoming.reserve(peers.size());
     QList<PeerRecord> added;
+    QMap<int, PeerRecord> changed;
     for (const PeerRecord &peer : peers) {
         const QString key = keyOf(server, peer.peerId);
         if (incoming.contains(key))
@@ -173,9 +237,9 @@ void PeerTableModel::replaceServerPeers(const QString &server, const QList<PeerR
             added.append(peer);
             continue;
         }
-        m_rows[row] = peer;
-        Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+        changed.insert(row, peer);
     }
+    writeRows(std::move(changed));
     QList<int> gone;
     for (int row = 0; row < m_rows.size(); ++row) {
         const PeerRecord &peer = m_rows.at(row);
@@ -195,25 +259,82 @@ void PeerTableModel::replaceServerPeers(const QString &server, const QList<PeerR
 
 PeerTableModel::Change PeerTableModel::applyEvent(const PeerRecord &record)
 {
-    const int row = rowOf(record.server, record.peerId);
-    if (record.type == QLatin1String("offline")) {
-        if (row < 0)
-            return Change::Ignored;
-        removeRows({row});
-        return Change::Left;
+    return applyEvents({record}).constFirst().change;
+}
+
+QList<PeerTableModel::Outcome> PeerTableModel::applyEvents(const QList<PeerRecord> &records)
+{
+    QList<Outcome> outcomes;
+    outcomes.reserve(records.size());
+    // Rows that were there before the batch change in place, written at the end (`changed`, by
+    // row); leavers stay until the end so that row numbers hold while the batch is read, and a
+    // peer that comes back in the same batch simply keeps its row. Joiners collect in `added`,
+    // with a flag for those that left again.
+    QSet<int> gone;
+    QMap<int, PeerRecord> changed;
+    QList<PeerRecord> added;
+    QList<bool> addedPresent;
+    QHash<QString, qsizetype> addedByKey;
+    for (const PeerRecord &record : records) {
+        const bool offline = record.type == QLatin1String("offline");
+        const QString key = keyOf(record.server, record.peerId);
+        Outcome outcome;
+        if (const int row = m_rowByKey.value(key, -1); row >= 0) {
+            const bool present = !gone.contains(row);
+            if (offline) {
+                if (present) {
+                    gone.insert(row);
+                    const auto staged = changed.constFind(row);
+                    outcome = {Change::Left,
+                               staged != changed.cend() ? staged->label : m_rows.at(row).label};
+                    changed.remove(row); // removed anyway
+                }
+            } else {
+                gone.remove(row);
+                changed.insert(row, record);
+                outcome.change = present ? Change::Updated : Change::Joined;
+            }
+        } else if (const auto it = addedByKey.constFind(key); it != addedByKey.cend()) {
+            const qsizetype i = it.value();
+            if (offline) {
+                if (addedPresent.at(i)) {
+                    addedPresent[i] = false;
+                    outcome = {Change::Left, added.at(i).label};
+                }
+            } else {
+                outcome.change = addedPresent.at(i) ? Change::Updated : Change::Joined;
+                added[i] = record;
+                addedPresent[i] = true;
+            }
+        } else if (!offline) {
+            addedByKey.insert(key, added.size());
+            added.append(record);
+            addedPresent.append(true);
+            outcome.change = Change::Joined;
+        }
+        outcomes.append(std::move(outcome));
     }
-    if (row >= 0) {
-        m_rows[row] = record;
-        Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
-        return Change::Updated;
+
+    writeRows(std::move(changed));
+    removeRows(gone.values());
+    qsizetype joined = 0;
+    for (const bool present : std::as_const(addedPresent))
+        joined += present ? 1 : 0;
+    if (joined > 0) {
+        const int first = static_cast<int>(m_rows.size());
+        beginInsertRows({}, first, first + static_cast<int>(joined) - 1);
+        m_rows.reserve(m_rows.size() + joined);
+        for (qsizetype i = 0; i < added.size(); ++i) {
+            if (!addedPresent.at(i))
+                continue;
+            PeerRecord &peer = added[i];
+            m_rowByKey.insert(keyOf(peer.server, peer.peerId), static_cast<int>(m_rows.size()));
+            ++m_countByServer[peer.server];
+            m_rows.append(std::move(peer));
+        }
+        endInsertRows();
     }
-    const int last = static_cast<int>(m_rows.size());
-    beginInsertRows({}, last, last);
-    m_rows.append(record);
-    m_rowByKey.insert(keyOf(record.server, record.peerId), last);
-    ++m_countByServer[record.server];
-    endInsertRows();
-    return Change::Joined;
+    return outcomes;
 }
 
 void PeerTableModel::removeServer(const QString &server)

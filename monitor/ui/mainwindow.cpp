@@ -6,6 +6,7 @@
 #include "monitorsession.h"
 #include "peercountchart.h"
 #include "peerdetailspane.h"
+#include "peerproxymodel.h"
 #include "peertablemodel.h"
 #include "serverstatuslabel.h"
 #include "traynotifier.h"
@@ -40,15 +41,13 @@ const QString trayKey = QStringLiteral("tray/enabled");
 
 MainWindow::MainWindow(MonitorSession *session, QSettings *settings, QWidget *parent)
     : QMainWindow(parent), m_session(session), m_settings(settings),
-      m_proxy(new QSortFilterProxyModel(this)), m_table(new QTableView), m_filter(new QLineEdit),
-      m_details(new PeerDetailsPane), m_log(new QTableView),
+      m_proxy(new PeerProxyModel(session->peers(), this)), m_table(new QTableView),
+      m_filter(new QLineEdit), m_details(new PeerDetailsPane), m_log(new QTableView),
       m_chart(new PeerCountChart(session->history())), m_topSplitter(new QSplitter(Qt::Horizontal)),
       m_mainSplitter(new QSplitter(Qt::Vertical)), m_tray(new TrayNotifier(this))
 {
     setWindowTitle(tr("Goop² monitor"));
 
-    m_proxy->setSourceModel(session->peers());
-    m_proxy->setSortRole(PeerTableModel::SortRole);
     m_proxy->setFilterKeyColumn(-1);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);

@@ -78,7 +78,14 @@ PeerDetailsPane::PeerDetailsPane(QWidget *parent)
 
 void PeerDetailsPane::showPeer(const PeerRecord &peer)
 {
+    // A batch of updates tells the window that a span of rows changed, the selected one often
+    // among them unchanged: rebuilding the tree then would only flicker and cost time.
+    if (isEnabled() && peer.peerId == m_peerId && peer.server == m_server &&
+        peer.label == m_label && peer.fields == m_json)
+        return;
     m_peerId = peer.peerId;
+    m_server = peer.server;
+    m_label = peer.label;
     m_json = peer.fields;
     m_title->setText(
         QStringLiteral("<b>%1</b><br><small>%2</small>")
@@ -106,6 +113,8 @@ void PeerDetailsPane::showPeer(const PeerRecord &peer)
 void PeerDetailsPane::clear()
 {
     m_peerId.clear();
+    m_server.clear();
+    m_label.clear();
     m_json = {};
     m_fields->clear();
     m_title->setText(tr("<i>Select a peer to see all its fields.</i>"));

@@ -29,5 +29,7 @@ private:
     QLabel *m_title;
     QTreeWidget *m_fields;
     QString m_peerId;
+    QString m_server;
+    QString m_label;
     QJsonObject m_json;
 };
