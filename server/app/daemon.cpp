@@ -52,11 +52,24 @@ int runDaemon(const ServerConfig &config)
                                    : static_cast<int>(qMax(16L, openFiles - reservedDescriptors));
 
     SignalWatcher signalWatcher;
+    SystemdNotifier systemd;
     RendezvousServer server(config, maxConnections, sink);
-    if (!server.waitForCluster(clusterStartWait))
+    // Connected first: a stop may come while the server still waits for the cluster.
+    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&](int signalNumber) {
+        qCInfo(lcApp, "stopping on signal %d", signalNumber);
+        systemd.stopping(QStringLiteral("Stopping on signal %1").arg(signalNumber));
+        server.stop();
+        QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
+    });
+    if (!server.waitForCluster(clusterStartWait) && !server.isStopped())
         qCWarning(lcApp,
                   "starting without the cluster's state: Redis did not answer within %lld ms",
                   static_cast<long long>(clusterStartWait.count()));
+    if (server.isStopped()) {
+        qCInfo(lcApp, "stopped before serving");
+        Logging::uninstall();
+        return 0;
+    }
     if (const auto error = server.listen()) {
         Logging::uninstall();
         std::fprintf(stderr, "goop-rendezvous: %s\n", qPrintable(*error));
@@ -66,15 +79,8 @@ int runDaemon(const ServerConfig &config)
            "goop-rendezvous %s ready (open-file limit %ld, peer ttl %lld ms, heartbeat %lld ms)",
            GOOP_VERSION, openFiles, static_cast<long long>(config.peerTtl.count()),
            static_cast<long long>(config.heartbeat.count()));
-    SystemdNotifier systemd;
     systemd.ready(QStringLiteral("Serving on %1").arg(server.url()));
 
-    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&](int signalNumber) {
-        qCInfo(lcApp, "stopping on signal %d", signalNumber);
-        systemd.stopping(QStringLiteral("Stopping on signal %1").arg(signalNumber));
-        server.stop();
-        QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
-    });
     const int exitCode = QCoreApplication::exec();
     qCInfo(lcApp, "stopped");
     Logging::uninstall();

@@ -74,6 +74,7 @@ bool RendezvousServer::waitForCluster(std::chrono::milliseconds timeout)
         return true;
     QEventLoop loop;
     connect(m_backplane.get(), &RedisBackplane::connectedChanged, &loop, &QEventLoop::quit);
+    connect(this, &RendezvousServer::stopped, &loop, &QEventLoop::quit);
     QTimer::singleShot(timeout, &loop, &QEventLoop::quit);
     loop.exec();
     return m_backplane->isConnected();
@@ -127,6 +128,12 @@ QString RendezvousServer::url() const
 
 void RendezvousServer::stop()
 {
+    m_stopped = true;
+    Q_EMIT stopped();
+#ifdef GOOP_HAVE_HIREDIS
+    if (m_backplane)
+        m_backplane->flush(); // sent during the closing grace, while the event loop still runs
+#endif
     for (const auto &worker : m_workers)
         worker->stopListening();
     m_events.closeAll();

@@ -33,16 +33,21 @@ public:
 
     QString url() const; // http://host:port, with the port actually bound
 
-    // Stops accepting connections and ends every event stream.
+    // Stops accepting connections and ends every event stream (and a waitForCluster()).
     void stop();
+    bool isStopped() const { return m_stopped; }
 
     ServerMetrics::Gauges gauges() const;
 
     // With --redis: waits (running the event loop) until the cluster's state is loaded, so that
-    // the first requests already see it; false if that took longer than `timeout`.
+    // the first requests already see it; false if that took longer than `timeout` or stop()
+    // ended the wait.
     bool waitForCluster(std::chrono::milliseconds timeout);
     // The Redis backplane, or null without --redis (for logs and metrics).
     const RedisBackplane *backplane() const { return m_backplane.get(); }
+
+Q_SIGNALS:
+    void stopped();
 
 private:
     const ServerConfig m_config;
@@ -56,4 +61,5 @@ private:
     std::vector<std::unique_ptr<HttpWorker>> m_workers;
     QHostAddress m_address;
     quint16 m_port = 0;
+    bool m_stopped = false;
 };

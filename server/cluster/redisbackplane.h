@@ -49,6 +49,8 @@ public:
     ~RedisBackplane() override;
 
     void start();
+    // Hands every publish held for Redis to the connection now (before a stop).
+    void flush() { flushOutbox(); }
 
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }

@@ -4,6 +4,7 @@
 // and the cluster survives losing an instance or Redis itself.
 #include "caddyprocess.h"
 #include "httpclient.h"
+#include "loopbackport.h"
 #include "redisprocess.h"
 #include "serverprocess.h"
 #include "streamrecorder.h"
@@ -14,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
 #include <QTcpSocket>
@@ -763,6 +765,27 @@ private Q_SLOTS:
               static_cast<long long>(remoteMs.size()), p50, p99, max, percentile(localMs, 0.5),
               percentile(localMs, 0.99));
         QVERIFY2(p99 < 500, qPrintable(QString::number(p99)));
+    }
+
+    // Waiting for an unreachable Redis at start must not make the instance deaf to SIGTERM
+    // (systemd would have to kill it).
+    void stopsWhileWaitingForRedis()
+    {
+        QProcess server;
+        server.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        server.start(ServerProcess::binary(),
+                     {QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0"),
+                      QStringLiteral("--redis"),
+                      QStringLiteral("redis://127.0.0.1:%1/0").arg(freeLoopbackPort())});
+        QVERIFY(server.waitForStarted(5000));
+        QTest::qWait(300); // inside the start wait for Redis (3 s)
+        QElapsedTimer clock;
+        clock.start();
+        ::kill(static_cast<pid_t>(server.processId()), SIGTERM);
+        QVERIFY(server.waitForFinished(5000));
+        QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(server.exitCode(), 0);
+        QVERIFY2(clock.elapsed() < 2000, qPrintable(QString::number(clock.elapsed())));
     }
 
 private:
