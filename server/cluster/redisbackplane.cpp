@@ -61,6 +61,7 @@ RedisBackplane::RedisBackplane(const RedisUrl &url, PresenceService &presence, Q
     connect(&m_presence, &PresenceService::publishedLocally, this, &RedisBackplane::enqueue,
             Qt::DirectConnection);
     connect(&m_presence, &PresenceService::expiryDue, this, &RedisBackplane::expire);
+    m_presence.setShared();
 }
 
 RedisBackplane::~RedisBackplane()

@@ -258,15 +258,20 @@ void PresenceRegistry::pushFront(Group &group, Peer *peer)
 
 void PresenceRegistry::insertByLastSeen(Group &group, Peer *peer)
 {
-    // Rows arrive almost in order, so the walk from the front is short; a tie goes in front,
-    // as a local publish would.
+    // Rows arrive almost in order, so the walk from the front is short. Equal stamps (two
+    // instances accepting publishes in the same microsecond) go by ID: the same order on
+    // every instance, whatever order the rows reached it in.
+    const auto newer = [peer](const Peer *other) {
+        return other->lastSeenUs > peer->lastSeenUs ||
+               (other->lastSeenUs == peer->lastSeenUs && other->id() > peer->id());
+    };
     Peer *older = group.newest;
-    while (older && older->lastSeenUs > peer->lastSeenUs)
+    while (older && newer(older))
         older = older->older;
-    Peer *newer = older ? older->newer : group.oldest;
+    Peer *next = older ? older->newer : group.oldest;
     peer->older = older;
-    peer->newer = newer;
-    (newer ? newer->older : group.newest) = peer;
+    peer->newer = next;
+    (next ? next->older : group.newest) = peer;
     (older ? older->newer : group.oldest) = peer;
     ++group.count;
 }

@@ -43,8 +43,8 @@ void PresenceService::publish(PresenceMessage message)
     const qint64 now = nowUs / 1000;
     if (message.ts == 0)
         message.ts = now;
-    const auto change = m_registry.applyAt(message, nowUs, m_clock.elapsed(),
-                                           PresenceRegistry::Placement::Newest, true);
+    const auto change =
+        m_registry.applyAt(message, nowUs, m_clock.elapsed(), m_localPlacement, true);
     switch (change) {
     case PresenceRegistry::Change::Registered:
         qCInfo(lcPresence, "peer %s %s %s (%lld online)", goQuoted(message.peerId).constData(),
@@ -166,6 +166,12 @@ QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &sna
            static_cast<long long>(kept.size()));
     scheduleExpiryLocked();
     return kept;
+}
+
+void PresenceService::setShared()
+{
+    QMutexLocker locker(&m_mutex);
+    m_localPlacement = PresenceRegistry::Placement::ByLastSeen;
 }
 
 void PresenceService::setExpiryDelegated(bool delegated)

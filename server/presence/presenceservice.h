@@ -64,6 +64,11 @@ public:
     // again.
     QList<Row> resynchronise(const QList<Row> &snapshot, Resync mode);
 
+    // The state is shared with other instances: this instance's publishes are then placed
+    // like the others' (by last_seen, then ID), so that every instance lists the same order.
+    // Alone, a publish simply goes in front, whatever the wall clock does.
+    void setShared();
+
     // While a cluster is connected, expiry is its business (exactly one `offline` for the
     // whole cluster): the service then only says when peers are due, through expiryDue().
     void setExpiryDelegated(bool delegated);
@@ -92,8 +97,9 @@ private:
     mutable QMutex m_mutex;
     PresenceRegistry m_registry;
     QElapsedTimer m_clock;
-    bool m_expiryScheduled = false;       // guarded by m_mutex
-    quint64 m_expiries = 0;               // guarded by m_mutex
+    bool m_expiryScheduled = false; // guarded by m_mutex
+    quint64 m_expiries = 0;         // guarded by m_mutex
+    PresenceRegistry::Placement m_localPlacement = PresenceRegistry::Placement::Newest; // ditto
     qsizetype m_departuresPruneAt = 1024; // guarded by m_mutex
     bool m_expiryDelegated = false;       // only touched in the service's thread
     QTimer m_expiryTimer;

@@ -4,9 +4,11 @@
 // the server under test, so every cycle the client spends is a cycle the server does not get.
 // It only ever connects to 127.0.0.1.
 //
-//   fanout   --port P --subscribers N --publishes K --interval-ms M
+//   fanout   --port P --subscribers N --publishes K --interval-ms M [--subscribe-ports P1,P2]
 //            N SSE subscribers, then K publishes; per-event delivery latency (publish sent
 //            to the kernel's receive timestamp of the data line, both CLOCK_REALTIME), losses.
+//            Publishes go to --port; subscribers are spread round-robin over --subscribe-ports
+//            (default: --port), which measures delivery between instances sharing a Redis.
 //   hold     --port P --subscribers N [--ready-file F]
 //            N idle SSE subscribers kept open until SIGTERM/SIGINT (for memory and for
 //            throughput under idle streams); prints a JSON line once all are connected.
@@ -40,6 +42,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -343,6 +346,25 @@ struct Options
             die("--port is required");
         return static_cast<int>(p);
     }
+    // A comma-separated list of ports; the fallback alone when the option is absent.
+    std::vector<int> ports(const std::string &name, int fallback) const
+    {
+        const auto it = values.find(name);
+        if (it == values.end())
+            return {fallback};
+        std::vector<int> result;
+        const char *p = it->second.c_str();
+        for (;;) {
+            char *end = nullptr;
+            const long n = std::strtol(p, &end, 10);
+            if (end == p || n <= 0 || n > 65535 || (*end != ',' && *end != '\0'))
+                die("--" + name + " wants ports separated by commas");
+            result.push_back(static_cast<int>(n));
+            if (*end == '\0')
+                return result;
+            p = end + 1;
+        }
+    }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -377,7 +399,8 @@ public:
     std::function<void(size_t subscriber, long seq, int64_t at)> onEvent;
     bool kernelTimestamps = true;
 
-    SubscriberPool(int port, size_t count) : m_port(port), m_subs(count)
+    // Subscriber i connects to ports[i % ports.size()].
+    SubscriberPool(std::vector<int> ports, size_t count) : m_ports(std::move(ports)), m_subs(count)
     {
         m_epoll = epoll_create1(EPOLL_CLOEXEC);
         if (m_epoll < 0)
@@ -458,7 +481,7 @@ private:
         }
         s.pending.clear();
         ++s.attempts;
-        if (!startConnect(s.fd, m_port)) {
+        if (!startConnect(s.fd, m_ports[i % m_ports.size()])) {
             fail(i);
             return;
         }
@@ -613,7 +636,7 @@ private:
         }
     }
 
-    int m_port;
+    std::vector<int> m_ports;
     int m_epoll = -1;
     std::vector<Subscriber> m_subs;
     std::vector<size_t> m_retry;
@@ -652,13 +675,14 @@ std::string poolJson(const SubscriberPool &pool, size_t requested)
 int runFanout(const Options &options)
 {
     const int port = options.port();
+    const std::vector<int> subscribePorts = options.ports("subscribe-ports", port);
     const size_t subscribers = static_cast<size_t>(options.number("subscribers", 100));
     const long publishes = static_cast<long>(options.number("publishes", 10));
     const int64_t intervalNs = options.number("interval-ms", 100) * 1000000LL;
     const int64_t drainNs = options.number("drain-ms", 5000) * 1000000LL;
     raiseFileLimit();
 
-    SubscriberPool pool(port, subscribers);
+    SubscriberPool pool(subscribePorts, subscribers);
     pool.kernelTimestamps = options.text("timestamps", "kernel") == "kernel";
     std::vector<int64_t> sentAt(static_cast<size_t>(publishes), 0);
     // One slot per (subscriber, event): -1 until delivered. 15,000 x 20 fits easily.
@@ -787,17 +811,25 @@ int runFanout(const Options &options)
     }
     perPublishList += "]";
 
+    std::string portList = "[";
+    for (int p : subscribePorts)
+        portList += (portList.size() > 1 ? "," : "") + std::to_string(p);
+    portList += "]";
+
+    // Next to the pool's figures, so that the rest of the line keeps the shape scripts read.
+    const std::string poolFigures =
+        poolJson(pool, subscribers) + ",\"subscribe_ports\":" + portList;
+
     std::printf("{\"mode\":\"fanout\",%s,\"publishes\":%ld,\"interval_ms\":%lld,"
                 "\"publish_errors\":%zu,\"expected\":%zu,\"received\":%zu,\"lost\":%zu,"
                 "\"duplicates\":%zu,\"strays\":%zu,\"publishes_incomplete\":%zu,"
                 "\"client_cpu_s\":%.3f,\"publish_phase_s\":%.3f,\"kernel_stamped_reads\":%zu,"
                 "\"client_stamped_reads\":%zu,"
                 "\"all_have_it_ms\":%s,\"delivery_ms\":%s,\"per_publish_max_ms\":%s}\n",
-                poolJson(pool, subscribers).c_str(), publishes,
-                static_cast<long long>(intervalNs / 1000000), publishErrors, expected, received,
-                expected - received, duplicates, strays, incomplete, clientCpu, publishPhase,
-                pool.kernelStamped(), pool.clientStamped(), statsJson(perPublish).c_str(),
-                statsJson(all).c_str(), perPublishList.c_str());
+                poolFigures.c_str(), publishes, static_cast<long long>(intervalNs / 1000000),
+                publishErrors, expected, received, expected - received, duplicates, strays,
+                incomplete, clientCpu, publishPhase, pool.kernelStamped(), pool.clientStamped(),
+                statsJson(perPublish).c_str(), statsJson(all).c_str(), perPublishList.c_str());
     return 0;
 }
 
@@ -815,7 +847,7 @@ int runHold(const Options &options)
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     const int signals = signalfd(-1, &mask, SFD_CLOEXEC);
 
-    SubscriberPool pool(port, subscribers);
+    SubscriberPool pool({port}, subscribers);
     pool.connectAll(static_cast<size_t>(options.number("batch", 32)),
                     options.number("connect-timeout-s", 90) * 1000000000LL);
     std::printf("{\"mode\":\"hold\",\"state\":\"ready\",%s}\n",
@@ -958,6 +990,7 @@ void usage()
         "usage: goop-ssebench MODE --port P [options]   (talks to 127.0.0.1 only)\n"
         "  fanout   --subscribers N --publishes K --interval-ms M [--batch B] [--drain-ms D]\n"
         "           [--timestamps kernel|read]   (default kernel: SO_TIMESTAMPNS receive time)\n"
+        "           [--subscribe-ports P1,P2,...]   (round-robin; publishes still go to --port)\n"
         "  hold     --subscribers N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
         "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W]\n"
         "  register --peers N [--connections C] [--offset O]\n",

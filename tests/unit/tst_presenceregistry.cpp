@@ -56,6 +56,17 @@ private Q_SLOTS:
         QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"a", "d", "c", "b"}));
         QCOMPARE(registry.removeSeenBefore(3), (QList<QByteArray>{"b"}));
         QCOMPARE(registry.rows().size(), 3);
+
+        // Equal stamps go by ID, whichever arrives first.
+        place("x", 6000);
+        place("y", 6000);
+        PresenceRegistry other;
+        other.applyAt(message(Type::Online, "y"), 6000, 6, PresenceRegistry::Placement::ByLastSeen,
+                      false);
+        other.applyAt(message(Type::Online, "x"), 6000, 6, PresenceRegistry::Placement::ByLastSeen,
+                      false);
+        QCOMPARE(idsInOrder(registry).mid(0, 2), idsInOrder(other));
+        QCOMPARE(idsInOrder(other), (QList<QByteArray>{"y", "x"}));
     }
 
     void countsByType()
