@@ -62,10 +62,12 @@ RedisBackplane::RedisBackplane(const RedisUrl &url, PresenceService &presence, Q
             Qt::DirectConnection);
     connect(&m_presence, &PresenceService::expiryDue, this, &RedisBackplane::expire);
     m_presence.setShared();
+    m_presence.setSequencer(this);
 }
 
 RedisBackplane::~RedisBackplane()
 {
+    m_presence.setSequencer(nullptr);
     delete m_commands;
     delete m_stream;
 }
@@ -231,7 +233,7 @@ void RedisBackplane::onSnapshot(redisReply *reply)
     const QList<PresenceService::Row> newer = m_presence.resynchronise(
         rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
     for (const PresenceService::Row &row : newer)
-        sendPublish(row.message, row.lastSeenUs);
+        enqueue(row.message, row.lastSeenUs);
     ++m_resyncs;
     m_backoffMs = 0;
     if (m_outageReported) {
@@ -290,6 +292,7 @@ void RedisBackplane::onStreamReply(redisReply *reply)
             }
         }
     }
+    settlePublishes(); // this instance's own, applied now: their HTTP answers go out
     readStream();
 }
 
@@ -318,7 +321,8 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         offline.peerId = expiredPeer;
         offline.ts = ts.toLongLong();
         ++m_expired;
-        if (m_presence.applyReplicated(offline, lastSeen.toLongLong(), offline.toJson()))
+        if (m_presence.applyReplicated(offline, lastSeen.toLongLong(), offline.toJson(),
+                                       PresenceService::Origin::OtherInstance))
             qCInfo(lcCluster, "peer %s expired after %lld ms of silence (noticed by %s)",
                    goQuoted(expiredPeer).constData(),
                    static_cast<long long>(m_presence.peerTtlMs()),
@@ -330,53 +334,146 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         qCWarning(lcCluster, "cluster: ignoring malformed stream entry %s", entryId.constData());
         return;
     }
-    if (m_presence.applyReplicated(std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json))
+    const bool own = instance == m_instanceId;
+    if (m_presence.applyReplicated(std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json,
+                                   own ? PresenceService::Origin::ThisInstance
+                                       : PresenceService::Origin::OtherInstance) &&
+        !own)
         ++m_received;
+}
+
+bool RedisBackplane::sequence(const PresenceMessage &message, qint64 lastSeenUs,
+                              std::function<void()> applied)
+{
+    if (!m_following.load())
+        return false;
+    Publish publish;
+    publish.message = message;
+    publish.lastSeenUs = lastSeenUs;
+    publish.command = publishCommand(message, lastSeenUs);
+    publish.applied = std::move(applied);
+    return hold(std::move(publish));
 }
 
 void RedisBackplane::enqueue(const PresenceMessage &message, qint64 lastSeenUs)
 {
-    QByteArrayList command = publishCommand(message, lastSeenUs);
+    Publish publish;
+    publish.message = message;
+    publish.lastSeenUs = lastSeenUs;
+    publish.command = publishCommand(message, lastSeenUs);
+    publish.appliedHere = true;
+    hold(std::move(publish));
+}
+
+bool RedisBackplane::hold(Publish publish)
+{
     QMutexLocker locker(&m_outboxMutex);
-    if (m_outbox.size() >= maxOutbox) {
-        m_outbox.removeFirst();
+    if (!publish.appliedHere && !m_following.load())
+        return false; // the connection went away meanwhile
+    if (qsizetype(m_outbox.size()) >= maxOutbox) {
+        // Only publishes already applied here wait this long: Redis is away.
+        m_outbox.pop_front();
         ++m_dropped;
     }
-    m_outbox.append(std::move(command));
+    m_outbox.push_back(std::move(publish));
     if (!m_flushPosted && m_sending.load()) {
         m_flushPosted = true;
         QMetaObject::invokeMethod(this, &RedisBackplane::flushOutbox, Qt::QueuedConnection);
     }
+    return true;
 }
 
 void RedisBackplane::flushOutbox()
 {
-    QList<QByteArrayList> commands;
+    std::deque<Publish> publishes;
     {
         QMutexLocker locker(&m_outboxMutex);
         m_flushPosted = false;
         if (!m_commands || !m_sending.load())
             return; // kept for when Redis is back
-        commands.swap(m_outbox);
+        publishes.swap(m_outbox);
     }
+    for (Publish &publish : publishes)
+        send(std::move(publish));
+}
+
+void RedisBackplane::send(Publish publish)
+{
     const quint64 generation = m_generation;
-    for (const QByteArrayList &command : std::as_const(commands)) {
-        m_commands->command(command, [this, generation](redisReply *reply) {
-            if (generation == m_generation)
-                checkReply(reply, "publish");
-        });
-        ++m_published;
+    const quint64 number = publish.number = m_nextNumber++;
+    m_commands->command(publish.command, [this, generation, number](redisReply *reply) {
+        if (generation == m_generation)
+            onPublishReply(number, reply);
+    });
+    m_sent.push_back(std::move(publish));
+    ++m_published;
+}
+
+void RedisBackplane::onPublishReply(quint64 number, redisReply *reply)
+{
+    if (!reply || m_sent.empty() || number < m_sent.front().number)
+        return;
+    Publish &publish = m_sent[size_t(number - m_sent.front().number)];
+    publish.answered = true;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        checkReply(reply, "publish");
+        // Not in the cluster's order: applied here, as if Redis were away.
+        if (!publish.appliedHere) {
+            m_presence.applyHeld(publish.message, publish.lastSeenUs);
+            publish.appliedHere = true;
+        }
+    } else if (isText(reply)) {
+        publish.entryId = replyText(reply);
+    } // nil: something newer for the peer was there, the stream brings it
+    settlePublishes();
+}
+
+namespace {
+
+// Stream entry IDs are "<ms>-<seq>"; true if `a` comes no later than `b`.
+bool entryNoLater(const QByteArray &a, const QByteArray &b)
+{
+    const auto split = [](const QByteArray &id) {
+        const qsizetype dash = id.indexOf('-');
+        return std::pair(id.left(dash).toULongLong(), id.mid(dash + 1).toULongLong());
+    };
+    return split(a) <= split(b);
+}
+
+} // namespace
+
+void RedisBackplane::settlePublishes()
+{
+    // In sending order: Redis answers in that order, and the stream brings the entries so.
+    while (!m_sent.empty() && m_sent.front().answered) {
+        Publish &publish = m_sent.front();
+        if (!publish.entryId.isEmpty() && !entryNoLater(publish.entryId, m_lastEntryId))
+            return; // applied when the stream reaches it
+        if (publish.applied)
+            publish.applied();
+        m_sent.pop_front();
     }
 }
 
-void RedisBackplane::sendPublish(const PresenceMessage &message, qint64 lastSeenUs)
+void RedisBackplane::applyUnordered()
 {
-    const quint64 generation = m_generation;
-    m_commands->command(publishCommand(message, lastSeenUs), [this, generation](redisReply *reply) {
-        if (generation == m_generation)
-            checkReply(reply, "publish");
-    });
-    ++m_published;
+    // The connection is gone: what was sent may or may not be in Redis. Whatever this instance
+    // took to be ordered and has not applied yet is applied now, answered, and sent again
+    // (the script ignores what Redis already has) with what waited in the outbox.
+    QMutexLocker locker(&m_outboxMutex);
+    for (auto it = m_sent.rbegin(); it != m_sent.rend(); ++it)
+        m_outbox.push_front(std::move(*it));
+    m_sent.clear();
+    for (Publish &publish : m_outbox) {
+        if (!publish.appliedHere) {
+            m_presence.applyHeld(publish.message, publish.lastSeenUs);
+            publish.appliedHere = true;
+        }
+        if (publish.applied)
+            std::exchange(publish.applied, {})();
+        publish.answered = false;
+        publish.entryId.clear();
+    }
 }
 
 QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message,
@@ -437,8 +534,14 @@ void RedisBackplane::lost(const QString &reason)
     m_up = false;
     ++m_generation;
     ++m_outages;
-    m_sending = false;
-    const bool wasFollowing = m_following.exchange(false);
+    bool wasFollowing = false;
+    {
+        // Under the outbox's lock, so that no sequence() call slips in after applyUnordered().
+        QMutexLocker locker(&m_outboxMutex);
+        m_sending = false;
+        wasFollowing = m_following.exchange(false);
+    }
+    applyUnordered();
     m_streamWatchdog.stop();
     m_presence.setExpiryDelegated(false);
     // Not now: this may run inside a reply handler of one of them.

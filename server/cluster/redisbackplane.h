@@ -1,6 +1,7 @@
 #pragma once
 
 #include "presenceservice.h"
+#include "publishsequencer.h"
 #include "redisurl.h"
 
 #include <QByteArrayList>
@@ -11,6 +12,8 @@
 #include <QTimer>
 
 #include <atomic>
+#include <deque>
+#include <functional>
 
 class RedisConnection;
 struct redisReply;
@@ -18,18 +21,19 @@ struct redisReply;
 // Shares one presence state between several instances through Redis, so that every instance
 // behind a load balancer shows the same peers and the same events.
 //
-// Every publish accepted here is applied at once (PresenceService) and sent to Redis, where one
-// Lua script stores the row and appends the event to a stream, tagged with this instance's ID.
-// Every instance follows that stream on a second connection and applies the other instances'
-// events, announcing them to its own subscribers; its own come back too and are only re-placed
-// (so that all instances end up with the state in stream order). Expiry is a script as well,
-// which makes exactly one `offline` per silent peer, whichever instance runs it first. On
-// (re)connection a snapshot of the state and the stream position are read atomically.
+// Every publish accepted here goes to Redis first, where one Lua script stores the row and
+// appends the event to a stream, tagged with this instance's ID (or drops it if something newer
+// for the peer is there). Every instance follows that stream on a second connection and
+// applies its entries, its own included, so that all instances apply and announce the same
+// events in the same order; a publish is answered (204) once this instance has applied it.
+// Expiry is a script as well, which makes exactly one `offline` per silent peer, whichever
+// instance runs it first. On (re)connection a snapshot of the state and the stream position are
+// read atomically.
 //
 // Lives in the main thread and never blocks: HTTP threads only append to an outbox. When Redis
-// is unreachable the instance keeps serving (and expiring) its own state, and reconnects with
-// a back-off from 250 ms to 8 s.
-class RedisBackplane : public QObject
+// is unreachable the instance applies its publishes at once and holds them for Redis, keeps
+// serving (and expiring) its own state, and reconnects with a back-off from 250 ms to 8 s.
+class RedisBackplane : public QObject, public PublishSequencer
 {
     Q_OBJECT
 
@@ -52,6 +56,11 @@ public:
     // Hands every publish held for Redis to the connection now (before a stop).
     void flush() { flushOutbox(); }
 
+    // While following the stream: the publish goes to Redis first and is applied here when
+    // it comes back on the stream (see PublishSequencer).
+    bool sequence(const PresenceMessage &message, qint64 lastSeenUs,
+                  std::function<void()> applied) override;
+
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }
     QByteArray instanceId() const { return m_instanceId; }
@@ -65,8 +74,26 @@ Q_SIGNALS:
     void connectedChanged(bool connected);
 
 private:
+    // A publish on its way to Redis.
+    struct Publish
+    {
+        PresenceMessage message;
+        qint64 lastSeenUs = 0;
+        QByteArrayList command;        // the EVALSHA that sends it
+        bool appliedHere = false;      // applied when accepted (Redis was away, or a resend)
+        std::function<void()> applied; // for a sequenced one: its HTTP answer
+        quint64 number = 0;            // in sending order
+        bool answered = false;         // Redis ran the script
+        QByteArray entryId;            // the stream entry it made; empty if overtaken or failed
+    };
+
     void enqueue(const PresenceMessage &message, qint64 lastSeenUs); // any thread
+    bool hold(Publish publish); // any thread; false if it needs following and that ended
     void flushOutbox();
+    void send(Publish publish);
+    void onPublishReply(quint64 number, redisReply *reply);
+    void settlePublishes();
+    void applyUnordered();
     void connectNow();
     void sendPreamble(RedisConnection *connection);
     void onCommandsConnected();
@@ -76,7 +103,6 @@ private:
     void applyEntry(const QByteArray &entryId, redisReply *fields);
     void expire(qint64 cutoffUs);
     qint64 goneCutoffUs(qint64 nowUs) const;
-    void sendPublish(const PresenceMessage &message, qint64 lastSeenUs);
     QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs) const;
     void checkReply(redisReply *reply, const char *what);
     void lost(const QString &reason);
@@ -98,8 +124,10 @@ private:
     QElapsedTimer m_outageClock;
 
     QMutex m_outboxMutex;
-    QList<QByteArrayList> m_outbox; // EVALSHA commands, guarded by m_outboxMutex
-    bool m_flushPosted = false;     // guarded by m_outboxMutex
+    std::deque<Publish> m_outbox; // not sent yet, guarded by m_outboxMutex
+    std::deque<Publish> m_sent;   // sent, not yet settled (main thread)
+    quint64 m_nextNumber = 0;
+    bool m_flushPosted = false; // guarded by m_outboxMutex
     std::atomic<bool> m_sending{false};
     std::atomic<bool> m_following{false};
 

@@ -68,18 +68,6 @@ const QByteArray eventStreamHead = QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
 // Writes `bytes` to the socket at once when nothing is queued before them, instead of through
 // Qt's buffer and a later event-loop turn: one copy and one poll() fewer per request. What
 // the kernel does not take goes to Qt's buffer, after which Qt keeps the order.
-void sendNow(QTcpSocket *socket, const QByteArray &bytes)
-{
-    qsizetype sent = 0;
-    if (socket->bytesToWrite() == 0) {
-        const ssize_t n = ::send(static_cast<int>(socket->socketDescriptor()), bytes.constData(),
-                                 size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-        sent = n > 0 ? n : 0;
-    }
-    if (sent < bytes.size())
-        socket->write(bytes.constData() + sent, bytes.size() - sent);
-}
-
 } // namespace
 
 ApiServer::ApiServer(const Services &services, QObject *parent)
@@ -87,9 +75,10 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
 {
     const LogSink &logs = services.logs;
     const DashboardFiles &dashboard = services.dashboard;
-    m_routes.insert(QStringLiteral("/publish"),
-                    Route{QHttpServerRequest::Method::Post,
-                          [this](const auto &request, auto *) { return publish(request); }});
+    m_routes.insert(QStringLiteral("/publish"), Route{QHttpServerRequest::Method::Post,
+                                                      [this](const auto &request, auto *socket) {
+                                                          return publish(request, socket);
+                                                      }});
     m_routes.insert(QStringLiteral("/events"),
                     Route{QHttpServerRequest::Method::Get,
                           [this](const auto &, auto *socket) { return openEventStream(socket); }});
@@ -148,8 +137,9 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     } else {
         reply = found->handler(request, socket);
     }
-    if (reply)
-        sendNow(socket, reply->serialize(request.method() == QHttpServerRequest::Method::Head));
+    if (reply && !reply->later)
+        ConnectionGuard::of(socket)->reply(
+            reply->serialize(request.method() == QHttpServerRequest::Method::Head));
     const int status = reply ? reply->status : 200;
     m_services.metrics.countRequest(ServerMetrics::routeFor(path.toUtf8()), status,
                                     std::chrono::nanoseconds(clock.nsecsElapsed()));
@@ -164,7 +154,7 @@ void ApiServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
     socket->write(HttpReply::text(404, "404 page not found").serialize());
 }
 
-std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request)
+std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     auto parsed = PresenceMessage::parse(request.body());
     if (auto *error = std::get_if<PresenceMessage::Error>(&parsed)) {
@@ -173,8 +163,25 @@ std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request)
         return HttpReply::text(400, error->text);
     }
     m_services.metrics.countPublishAccepted();
-    m_services.presence.publish(std::get<PresenceMessage>(std::move(parsed)));
-    return HttpReply{204, {}, {}, {}};
+    // In a cluster the 204 waits until the publish is in the cluster's order and applied here:
+    // then a client's next publish, wherever it goes, comes after it everywhere.
+    QPointer<ConnectionGuard> guard = ConnectionGuard::of(socket);
+    auto place = std::make_shared<quint64>(0);
+    const auto answer = [this, guard, place] {
+        QMetaObject::invokeMethod(
+            this,
+            [guard, place] {
+                if (guard)
+                    guard->replyLater(*place, HttpReply{204, {}, {}, {}}.serialize());
+            },
+            Qt::QueuedConnection);
+    };
+    HttpReply reply{204, {}, {}, {}};
+    if (m_services.presence.publish(std::get<PresenceMessage>(std::move(parsed)), answer)) {
+        *place = guard->owe(); // before `answer` runs: that is queued to this thread
+        reply.later = true;
+    }
+    return reply;
 }
 
 std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
@@ -182,7 +189,23 @@ std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
     // No Content-Length: the body runs until the connection closes.
     const QByteArray greeting =
         eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello;
-    ConnectionGuard::of(socket)->startStreaming();
+    ConnectionGuard *guard = ConnectionGuard::of(socket);
+    guard->startStreaming();
+    if (guard->owesReplies()) {
+        // A pipelined publish before it still waits for the cluster: the stream starts after
+        // its answer.
+        connect(
+            guard, &ConnectionGuard::repliesSent, this,
+            [this, socket, greeting] { startStreamAfterPendingWrites(socket, greeting); },
+            Qt::SingleShotConnection);
+        return std::nullopt;
+    }
+    startStreamAfterPendingWrites(socket, greeting);
+    return std::nullopt;
+}
+
+void ApiServer::startStreamAfterPendingWrites(QTcpSocket *socket, const QByteArray &greeting)
+{
     socket->flush();
     if (socket->bytesToWrite() == 0) {
         handOverStream(socket, greeting);
@@ -198,7 +221,6 @@ std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
                 }
             });
     }
-    return std::nullopt;
 }
 
 void ApiServer::handOverStream(QTcpSocket *socket, const QByteArray &greeting)

@@ -49,8 +49,9 @@ private:
         Handler handler;
     };
 
-    std::optional<HttpReply> publish(const QHttpServerRequest &request);
+    std::optional<HttpReply> publish(const QHttpServerRequest &request, QTcpSocket *socket);
     std::optional<HttpReply> openEventStream(QTcpSocket *socket);
+    void startStreamAfterPendingWrites(QTcpSocket *socket, const QByteArray &greeting);
     void handOverStream(QTcpSocket *socket, const QByteArray &greeting);
 
     Services m_services;

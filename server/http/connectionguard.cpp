@@ -7,6 +7,8 @@
 
 #include <QTcpSocket>
 
+#include <sys/socket.h>
+
 namespace {
 
 const char guardProperty[] = "goop.connectionGuard";
@@ -67,6 +69,60 @@ ConnectionGuard::~ConnectionGuard()
 ConnectionGuard *ConnectionGuard::of(QTcpSocket *socket)
 {
     return static_cast<ConnectionGuard *>(socket->property(guardProperty).value<QObject *>());
+}
+
+void ConnectionGuard::reply(const QByteArray &bytes)
+{
+    if (m_owed.empty())
+        write(bytes);
+    else
+        m_owed.push_back({0, true, bytes});
+}
+
+quint64 ConnectionGuard::owe()
+{
+    m_owed.push_back({++m_nextPlace, false, {}});
+    return m_nextPlace;
+}
+
+void ConnectionGuard::replyLater(quint64 place, const QByteArray &bytes)
+{
+    for (Owed &owed : m_owed) {
+        if (owed.place == place) {
+            owed.ready = true;
+            owed.bytes = bytes;
+        }
+    }
+    while (!m_owed.empty() && m_owed.front().ready) {
+        write(m_owed.front().bytes);
+        m_owed.pop_front();
+    }
+    if (!m_owed.empty())
+        return;
+    if (m_closeWhenAnswered)
+        close();
+    Q_EMIT repliesSent();
+}
+
+void ConnectionGuard::write(const QByteArray &bytes)
+{
+    // One send() when Qt has nothing queued: no extra event-loop turn for the common case.
+    qsizetype sent = 0;
+    if (m_socket->bytesToWrite() == 0) {
+        const ssize_t n = ::send(static_cast<int>(m_socket->socketDescriptor()), bytes.constData(),
+                                 size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        sent = n > 0 ? n : 0;
+    }
+    if (sent < bytes.size())
+        m_socket->write(bytes.constData() + sent, bytes.size() - sent);
+}
+
+void ConnectionGuard::close()
+{
+    if (m_owed.empty())
+        m_socket->disconnectFromHost();
+    else
+        m_closeWhenAnswered = true;
 }
 
 void ConnectionGuard::startStreaming()
@@ -210,8 +266,7 @@ void ConnectionGuard::finishRequest()
         return;
     // QtHttpServer answers right after this slot returns; close once that answer is written.
     m_state = State::Closing;
-    QMetaObject::invokeMethod(
-        this, [this] { m_socket->disconnectFromHost(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, &ConnectionGuard::close, Qt::QueuedConnection);
 }
 
 void ConnectionGuard::reject(int status, QByteArrayView reason)

@@ -5,6 +5,7 @@
 #include <QTimer>
 
 #include <chrono>
+#include <deque>
 
 class ConnectionBudget;
 class ServerMetrics;
@@ -47,7 +48,26 @@ public:
     // The connection now belongs to someone else (the event hub), with its place in the budget.
     void handOver() { m_handedOver = true; }
 
+    // Answers leave in the order of the requests, also when one is answered later (a publish
+    // that the cluster orders first): reply() sends at once or after the answers still owed.
+    void reply(const QByteArray &bytes);
+    // A place for an answer that comes later, through replyLater().
+    quint64 owe();
+    void replyLater(quint64 place, const QByteArray &bytes);
+    bool owesReplies() const { return !m_owed.empty(); }
+
+Q_SIGNALS:
+    // Nothing is owed any more.
+    void repliesSent();
+
 private:
+    struct Owed
+    {
+        quint64 place = 0;
+        bool ready = false;
+        QByteArray bytes;
+    };
+
     enum class State
     {
         Idle,
@@ -62,6 +82,8 @@ private:
     void finishRequest();
     void reject(int status, QByteArrayView reason);
     void timedOut();
+    void write(const QByteArray &bytes);
+    void close();
 
     QTcpSocket *m_socket;
     const Limits m_limits;
@@ -72,5 +94,8 @@ private:
     QByteArray m_head;
     qint64 m_bodyLeft = 0;
     bool m_closeAfterResponse = false;
+    bool m_closeWhenAnswered = false;
+    std::deque<Owed> m_owed;
+    quint64 m_nextPlace = 0;
     QTimer m_timer;
 };

@@ -11,6 +11,7 @@ struct HttpReply
     QByteArray contentType;
     QByteArray body;
     QByteArray extraHeaders; // complete "Name: value\r\n" lines
+    bool later = false;      // the handler sends it itself, later (ConnectionGuard::owe())
 
     // A one-line plain-text answer as Go's http.Error writes it (the line and a newline).
     static HttpReply text(int status, QByteArrayView line);

@@ -36,15 +36,66 @@ PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *par
     connect(&m_expiryTimer, &QTimer::timeout, this, &PresenceService::expireSilentPeers);
 }
 
-void PresenceService::publish(PresenceMessage message)
+bool PresenceService::publish(PresenceMessage message, std::function<void()> applied)
+{
+    // The stamp is taken under the lock when applied here, so that it grows with the order
+    // of acceptance; a zero `ts` becomes the same time, as last_seen.
+    const auto stamp = [&message] {
+        const qint64 nowUs = wallClockUs();
+        if (message.ts == 0)
+            message.ts = nowUs / 1000;
+        return nowUs;
+    };
+    if (PublishSequencer *sequencer = m_sequencer.load()) {
+        const qint64 nowUs = stamp();
+        if (sequencer->sequence(message, nowUs, std::move(applied)))
+            return true;
+        QMutexLocker locker(&m_mutex);
+        applyLocally(message, nowUs, true);
+        return false;
+    }
+    QMutexLocker locker(&m_mutex);
+    applyLocally(message, stamp(), true);
+    return false;
+}
+
+void PresenceService::setSequencer(PublishSequencer *sequencer)
+{
+    m_sequencer = sequencer;
+}
+
+void PresenceService::applyHeld(const PresenceMessage &message, qint64 lastSeenUs)
 {
     QMutexLocker locker(&m_mutex);
-    const qint64 nowUs = wallClockUs();
-    const qint64 now = nowUs / 1000;
-    if (message.ts == 0)
-        message.ts = now;
+    applyLocally(message, lastSeenUs, false);
+}
+
+// `report`: tell publishedLocally() (the cluster has not seen this publish).
+void PresenceService::applyLocally(const PresenceMessage &message, qint64 nowUs, bool report)
+{
     const auto change =
         m_registry.applyAt(message, nowUs, m_clock.elapsed(), m_localPlacement, true);
+    logChangeLocked(change, message, Origin::ThisInstance);
+    forgetOldDeparturesLocked(nowUs);
+    scheduleExpiryLocked();
+    if (report)
+        Q_EMIT publishedLocally(message, nowUs);
+    Q_EMIT eventAccepted(message.toJson());
+}
+
+void PresenceService::logChangeLocked(PresenceRegistry::Change change,
+                                      const PresenceMessage &message, Origin origin) const
+{
+    if (origin == Origin::OtherInstance) {
+        // Every instance would log it: at info, the one that accepted it does.
+        if (change == PresenceRegistry::Change::Registered ||
+            change == PresenceRegistry::Change::Removed)
+            qCDebug(lcPresence, "peer %s %s via the cluster (%lld online)",
+                    goQuoted(message.peerId).constData(),
+                    PresenceMessage::typeName(message.type).data(),
+                    static_cast<long long>(m_registry.size()));
+        return;
+    }
     switch (change) {
     case PresenceRegistry::Change::Registered:
         qCInfo(lcPresence, "peer %s %s %s (%lld online)", goQuoted(message.peerId).constData(),
@@ -62,10 +113,6 @@ void PresenceService::publish(PresenceMessage message)
                static_cast<long long>(m_registry.size()));
         break;
     }
-    forgetOldDeparturesLocked(nowUs);
-    scheduleExpiryLocked();
-    Q_EMIT publishedLocally(message, nowUs);
-    Q_EMIT eventAccepted(message.toJson());
 }
 
 QByteArray PresenceService::peersJson()
@@ -91,24 +138,21 @@ PresenceService::Counts PresenceService::counts() const
 }
 
 bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
-                                      const QByteArray &jsonLine)
+                                      const QByteArray &jsonLine, Origin origin)
 {
     QMutexLocker locker(&m_mutex);
-    // Not news: this instance's own publishes coming back, and events that something newer
+    // Not news: publishes this instance applied when it took them (Redis was away) coming
+    // back, and events that something newer
     // for the peer overtook (a peer whose publishes reach different instances in quick
     // succession); announcing them would tell subscribers something older than they know.
     if (!m_registry.isNews(message.peerId, lastSeenUs, message.type))
         return false;
     const qint64 nowUs = wallClockUs();
+    const bool own = origin == Origin::ThisInstance;
     const auto change = m_registry.applyAt(message, lastSeenUs, monotonicFor(lastSeenUs, nowUs),
-                                           PresenceRegistry::Placement::ByLastSeen, false);
+                                           PresenceRegistry::Placement::ByLastSeen, own);
+    logChangeLocked(change, message, origin);
     forgetOldDeparturesLocked(nowUs);
-    if (change == PresenceRegistry::Change::Registered ||
-        change == PresenceRegistry::Change::Removed)
-        qCDebug(lcPresence, "peer %s %s via the cluster (%lld online)",
-                goQuoted(message.peerId).constData(),
-                PresenceMessage::typeName(message.type).data(),
-                static_cast<long long>(m_registry.size()));
     scheduleExpiryLocked();
     Q_EMIT eventAccepted(jsonLine);
     return true;

@@ -1,18 +1,21 @@
 #pragma once
 
 #include "presenceregistry.h"
+#include "publishsequencer.h"
 
 #include <QElapsedTimer>
 #include <QMutex>
 #include <QObject>
 #include <QTimer>
 
+#include <atomic>
 #include <chrono>
 
 // The presence state of the network: applies accepted publishes, expires silent peers, and
 // announces every change as one line of JSON. It knows nothing of HTTP or sockets, nor of
-// Redis: a cluster backplane feeds it what other instances accepted through applyReplicated()
-// and resynchronise(), and learns of local publishes through publishedLocally().
+// Redis: a cluster backplane orders publishes (PublishSequencer), feeds it what the cluster
+// accepted through applyReplicated() and resynchronise(), and learns of the publishes applied
+// here while it could not order them through publishedLocally().
 //
 // publish() and peersJson() may be called from any thread. Expiry and the replication entry
 // points run in the thread the service lives in.
@@ -26,7 +29,17 @@ public:
     explicit PresenceService(std::chrono::milliseconds peerTtl, QObject *parent = nullptr);
 
     // Stores a validated message (a zero `ts` becomes the server's time) and announces it.
-    void publish(PresenceMessage message);
+    // With a sequencer that takes it, that happens later, when the cluster has ordered it:
+    // then publish() returns true and `applied` is called once it is done (in the sequencer's
+    // thread). Otherwise it is done before publish() returns false, and `applied` is not used.
+    bool publish(PresenceMessage message, std::function<void()> applied = {});
+
+    // Publishes go to `sequencer` first from now on (null: no more); it must outlive that.
+    void setSequencer(PublishSequencer *sequencer);
+
+    // Applies a publish the sequencer took but could not get ordered (the cluster went away),
+    // as publish() would have, stamped `lastSeenUs`; not reported through publishedLocally().
+    void applyHeld(const PresenceMessage &message, qint64 lastSeenUs);
 
     QByteArray peersJson();
     qsizetype peerCount() const;
@@ -43,8 +56,14 @@ public:
     // An event the cluster accepted (`jsonLine` is its exact text, announced as it is), with
     // its last_seen (for an expiry: that of the row it ends). Stored and announced only if it
     // is news (PresenceRegistry::isNews); returns whether it was.
+    // `origin` only decides how it is logged.
+    enum class Origin
+    {
+        ThisInstance,
+        OtherInstance
+    };
     bool applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
-                         const QByteArray &jsonLine);
+                         const QByteArray &jsonLine, Origin origin);
 
     // How a snapshot of the cluster's state is taken in.
     enum class Resync
@@ -90,6 +109,9 @@ private:
     void expireSilentPeers();
     void scheduleExpiry();
     void scheduleExpiryLocked();
+    void applyLocally(const PresenceMessage &message, qint64 nowUs, bool report);
+    void logChangeLocked(PresenceRegistry::Change change, const PresenceMessage &message,
+                         Origin origin) const;
     void forgetOldDeparturesLocked(qint64 nowUs);
     qint64 monotonicFor(qint64 lastSeenUs, qint64 nowUs) const;
 
@@ -100,6 +122,7 @@ private:
     bool m_expiryScheduled = false; // guarded by m_mutex
     quint64 m_expiries = 0;         // guarded by m_mutex
     PresenceRegistry::Placement m_localPlacement = PresenceRegistry::Placement::Newest; // ditto
+    std::atomic<PublishSequencer *> m_sequencer{nullptr};
     qsizetype m_departuresPruneAt = 1024; // guarded by m_mutex
     bool m_expiryDelegated = false;       // only touched in the service's thread
     QTimer m_expiryTimer;
