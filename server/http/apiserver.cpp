@@ -137,9 +137,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     } else {
         reply = found->handler(request, socket);
     }
+    ConnectionGuard *guard = ConnectionGuard::of(socket);
     if (reply && !reply->later)
-        ConnectionGuard::of(socket)->reply(
-            reply->serialize(request.method() == QHttpServerRequest::Method::Head));
+        guard->reply(reply->serialize(request.method() == QHttpServerRequest::Method::Head));
+    guard->handled();
     const int status = reply ? reply->status : 200;
     m_services.metrics.countRequest(ServerMetrics::routeFor(path.toUtf8()), status,
                                     std::chrono::nanoseconds(clock.nsecsElapsed()));

@@ -133,6 +133,8 @@ void ConnectionGuard::startStreaming()
 
 void ConnectionGuard::inspect()
 {
+    if (m_state == State::Closing && m_requestsHandled < m_closeAfterRequest)
+        return; // QtHttpServer still has pipelined requests to handle in what is buffered
     if (m_state == State::Streaming || m_state == State::Closing) {
         m_socket->readAll(); // nothing more is parsed on this connection
         return;
@@ -146,6 +148,8 @@ void ConnectionGuard::inspect()
         return QByteArrayView(chunk).sliced(offset, count);
     };
     while (pos < available) {
+        if (m_state == State::Closing)
+            return; // what follows a request that closes the connection is never parsed
         if (m_state == State::Idle) {
             m_state = State::Head;
             m_timer.start(m_limits.requestTimeout);
@@ -262,11 +266,20 @@ void ConnectionGuard::finishRequest()
 {
     m_state = State::Idle;
     m_timer.start(m_limits.idleTimeout);
+    ++m_requestsSeen;
     if (!m_closeAfterResponse)
         return;
-    // QtHttpServer answers right after this slot returns; close once that answer is written.
+    // Closed once this request is answered: pipelined requests before it are answered first,
+    // and nothing after it is parsed.
     m_state = State::Closing;
-    QMetaObject::invokeMethod(this, &ConnectionGuard::close, Qt::QueuedConnection);
+    m_closeAfterRequest = m_requestsSeen;
+}
+
+void ConnectionGuard::handled()
+{
+    ++m_requestsHandled;
+    if (m_closeAfterRequest > 0 && m_requestsHandled >= m_closeAfterRequest)
+        close();
 }
 
 void ConnectionGuard::reject(int status, QByteArrayView reason)

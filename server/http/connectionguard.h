@@ -56,6 +56,10 @@ public:
     void replyLater(quint64 place, const QByteArray &bytes);
     bool owesReplies() const { return !m_owed.empty(); }
 
+    // QtHttpServer handled (answered or took over) the next request; counts towards a close
+    // asked for by `Connection: close` or HTTP/1.0.
+    void handled();
+
 Q_SIGNALS:
     // Nothing is owed any more.
     void repliesSent();
@@ -95,6 +99,9 @@ private:
     qint64 m_bodyLeft = 0;
     bool m_closeAfterResponse = false;
     bool m_closeWhenAnswered = false;
+    quint64 m_requestsSeen = 0;      // complete requests inspected
+    quint64 m_requestsHandled = 0;   // handled by QtHttpServer (in the same order)
+    quint64 m_closeAfterRequest = 0; // close after this one (0: keep alive)
     std::deque<Owed> m_owed;
     quint64 m_nextPlace = 0;
     QTimer m_timer;

@@ -198,6 +198,44 @@ private Q_SLOTS:
         QCOMPARE(keepAlive.raw("GET /healthz HTTP/1.1\r\n\r\n").body, QByteArray("ok"));
     }
 
+    void pipelinedRequestsAreAnsweredInOrder()
+    {
+        // One thread, so that a worker stuck on a request would stall the next connection.
+        ServerProcess server({"--threads", "1"});
+        QVERIFY(server.start());
+        const QByteArray healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        const QByteArray closing = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        const auto exchange = [&](const QByteArray &requests) {
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, server.port());
+            if (!socket.waitForConnected(5000))
+                return QByteArray("not connected");
+            socket.write(requests); // all in one write: a pipelining client
+            QByteArray answers;
+            QElapsedTimer clock;
+            clock.start();
+            while (socket.state() == QAbstractSocket::ConnectedState && clock.elapsed() < 5000) {
+                socket.waitForReadyRead(200);
+                answers += socket.readAll();
+            }
+            return answers + socket.readAll();
+        };
+        const auto statuses = [](const QByteArray &answers) {
+            QList<QByteArray> found;
+            for (qsizetype at = answers.indexOf("HTTP/1.1 "); at >= 0;
+                 at = answers.indexOf("HTTP/1.1 ", at + 1))
+                found.append(answers.mid(at + 9, 3));
+            return found;
+        };
+        const QByteArray publish = publishRequest(R"({"type":"online","peerId":"piped"})");
+        // Every request answered, in order, and the connection closed after the one asking.
+        QCOMPARE(statuses(exchange(publish + healthz + publish + closing)),
+                 (QList<QByteArray>{"204", "200", "204", "200"}));
+        // Nothing after a request that closes the connection is parsed (it used to spin).
+        QCOMPARE(statuses(exchange(closing + healthz)), (QList<QByteArray>{"200"}));
+        QCOMPARE(HttpClient(server.port()).get("/healthz").body, QByteArray("ok"));
+    }
+
     void connectionCap()
     {
         ServerProcess server({"--max-connections", "3", "--log-level", "debug"});
