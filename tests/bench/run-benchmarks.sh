@@ -75,23 +75,9 @@ mkdir -p "$WORK/logs"
 
 # --- helpers -------------------------------------------------------------------------------
 
-# record SERVER KEY VALUE: one raw measurement; the report at the end turns them into figures.
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pick_port() {
-    local port
-    for _ in $(seq 50); do
-        port=$((20000 + RANDOM % 20000))
-        if port_is_free "$port"; then
-            echo "$port"
-            return
-        fi
-    done
-    echo "run-benchmarks.sh: no free port" >&2
-    exit 1
-}
+# record, port_is_free, pick_port; the report's Python reads the results with benchresults.py.
+source "$ROOT/tests/bench/bench-common.sh"
+export GOOP_BENCH_DIR=$ROOT/tests/bench
 
 # start_server ours|reference LABEL: a fresh process on a fresh port (sets PORT, SERVER_PID).
 # Both log to a file at their defaults: the reference logs every publish, ours (info) every
@@ -273,25 +259,17 @@ record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || ech
 # --- the report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$BUILD/benchmark.json" <<'PYTHON'
 import json
+import os
 import sys
 
-raw = {}
-for line in open(sys.argv[1], encoding="utf-8"):
-    server, key, value = line.rstrip("\n").split("\t", 2)
-    try:
-        value = json.loads(value)
-    except ValueError:
-        pass
-    raw.setdefault(server, {})[key] = value
+sys.path.insert(0, os.environ["GOOP_BENCH_DIR"])
+from benchresults import load, get as get_raw  # noqa: E402
+
+raw = load(sys.argv[1])
 
 
 def get(server, *path):
-    value = raw.get(server, {})
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
+    return get_raw(raw, server, *path)
 
 
 def per_cpu(server, name):

@@ -89,24 +89,9 @@ mkdir -p "$WORK/logs"
 
 # --- helpers -------------------------------------------------------------------------------
 
-# record GROUP KEY VALUE: one raw measurement; the report at the end turns them into figures.
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A port neither in use nor handed out earlier in this run (a process may not listen yet).
-pick_port() {
-    local port
-    for _ in $(seq 50); do
-        port=$((20000 + RANDOM % 20000))
-        if port_is_free "$port" && [[ " ${PORT[*]} " != *" $port "* ]]; then
-            echo "$port"
-            return
-        fi
-    done
-    echo "run-cluster-benchmark.sh: no free port" >&2
-    exit 1
-}
+# record, port_is_free, pick_port; the report's Python reads the results with benchresults.py.
+source "$ROOT/tests/bench/bench-common.sh"
+export GOOP_BENCH_DIR=$ROOT/tests/bench
 
 # spawn NAME PORT COMMAND…: runs COMMAND in the background (log in logs/NAME.log) and waits
 # until it listens on PORT.
@@ -246,15 +231,15 @@ PYTHON
 }
 
 # --- processes -----------------------------------------------------------------------------
-REDIS_PORT=$(pick_port)
+REDIS_PORT=$(pick_port "${PORT[@]}")
 spawn redis "$REDIS_PORT" redis-server --port "$REDIS_PORT" --save '' --appendonly no \
     --bind 127.0.0.1
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 for node in node1 node2 node3; do
-    port=$(pick_port)
+    port=$(pick_port "${PORT[@]}")
     spawn "$node" "$port" "$OURS" -addr "127.0.0.1:$port" --redis "$REDIS_URL"
 done
-port=$(pick_port)
+port=$(pick_port "${PORT[@]}")
 spawn single "$port" "$OURS" -addr "127.0.0.1:$port"
 for node in node1 node2 node3; do
     for _ in $(seq 100); do
@@ -265,7 +250,7 @@ for node in node1 node2 node3; do
         { echo "run-cluster-benchmark.sh: $node did not join the cluster" >&2; exit 1; }
 done
 if [[ $USE_CADDY == 1 ]]; then
-    port=$(pick_port)
+    port=$(pick_port "${PORT[@]}")
     mkdir -p "$WORK/caddy"
     cat >"$WORK/Caddyfile" <<EOF
 {
@@ -334,25 +319,17 @@ record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || ech
 # --- the report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$BUILD/cluster-benchmark.json" <<'PYTHON'
 import json
+import os
 import sys
 
-raw = {}
-for line in open(sys.argv[1], encoding="utf-8"):
-    group, key, value = line.rstrip("\n").split("\t", 2)
-    try:
-        value = json.loads(value)
-    except ValueError:
-        pass
-    raw.setdefault(group, {})[key] = value
+sys.path.insert(0, os.environ["GOOP_BENCH_DIR"])
+from benchresults import load, get as get_raw  # noqa: E402
+
+raw = load(sys.argv[1])
 
 
 def get(group, *path):
-    value = raw.get(group, {})
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
+    return get_raw(raw, group, *path)
 
 
 figures = {}
