@@ -20,3 +20,12 @@ pick_port() {
     echo "${0##*/}: no free port" >&2
     exit 1
 }
+
+# record_run_facts STARTED MACHINE: when and where the run was, for the JSON.
+record_run_facts() {
+    record all quick "${GOOP_BENCH_QUICK:-0}"
+    record all seconds "$(($(date +%s) - $1))"
+    record all machine "\"$2\""
+    record all load_after "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+    record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+}

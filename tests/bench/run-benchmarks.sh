@@ -250,11 +250,7 @@ for figure in throughput peers idle fanout many registry; do
         "figure_$figure" "$which"
     done
 done
-record all quick "${GOOP_BENCH_QUICK:-0}"
-record all seconds "$(($(date +%s) - started))"
-record all machine "\"$machine\""
-record all load_after "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
-record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+record_run_facts "$started" "$machine"
 
 # --- the report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$BUILD/benchmark.json" <<'PYTHON'

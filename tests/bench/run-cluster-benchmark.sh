@@ -304,17 +304,13 @@ for node in node1 node2 node3; do
         record "$node" "cluster_$m" "$(metric "$node" "goop_cluster_$m")"
     done
 done
-record all quick "${GOOP_BENCH_QUICK:-0}"
+record_run_facts "$started" "$machine"
 record all caddy "$USE_CADDY"
 record all subscribers "$SUBSCRIBERS"
 record all publishes "$PUBLISHES"
 record all interval_ms "$INTERVAL_MS"
 record all wrk_seconds "$SECONDS_PER_RUN"
-record all seconds "$(($(date +%s) - started))"
-record all machine "\"$machine\""
-record all load_after "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 record all redis "\"$(redis-server --version | cut -d' ' -f3)\""
-record all commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 
 # --- the report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$BUILD/cluster-benchmark.json" <<'PYTHON'
