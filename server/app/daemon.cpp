@@ -11,7 +11,9 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstdlib>
 #include <sys/resource.h>
+#include <thread>
 
 namespace {
 
@@ -21,6 +23,20 @@ constexpr long reservedDescriptors = 64;
 // Long enough for the closing streams' last bytes to leave, well inside systemd's and the
 // issue's 2 s stop budget.
 constexpr auto closingGrace = std::chrono::milliseconds(200);
+
+// The promise is a stop within 2 s. Should a thread ever hang (it did once: a worker looping on
+// a malformed connection), the process still ends, with a non-zero status that says so.
+constexpr auto stopDeadline = std::chrono::milliseconds(1900);
+
+void enforceStopDeadline()
+{
+    std::thread([] {
+        std::this_thread::sleep_for(stopDeadline);
+        std::fprintf(stderr, "goop-rendezvous: a thread did not stop within %lld ms; exiting\n",
+                     static_cast<long long>(stopDeadline.count()));
+        std::_Exit(1);
+    }).detach();
+}
 
 // How long a clustered instance waits for the shared state before it serves anyway (with what it
 // has: nothing), so that a Redis outage never keeps an instance from starting.
@@ -59,6 +75,7 @@ int runDaemon(const ServerConfig &config)
         qCInfo(lcApp, "stopping on signal %d", signalNumber);
         systemd.stopping(QStringLiteral("Stopping on signal %1").arg(signalNumber));
         server.stop();
+        enforceStopDeadline();
         QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
     });
     if (!server.waitForCluster(clusterStartWait) && !server.isStopped())
