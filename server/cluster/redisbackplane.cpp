@@ -12,6 +12,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <vector>
+
 namespace {
 
 constexpr int firstBackoffMs = 250;
@@ -370,8 +372,9 @@ bool RedisBackplane::hold(Publish publish)
     QMutexLocker locker(&m_outboxMutex);
     if (!publish.appliedHere && !m_following.load())
         return false; // the connection went away meanwhile
-    if (qsizetype(m_outbox.size()) >= maxOutbox) {
-        // Only publishes already applied here wait this long: Redis is away.
+    if (qsizetype(m_outbox.size()) >= maxOutbox && m_outbox.front().appliedHere) {
+        // Redis is away this long. (A publish still to be ordered is never dropped: its client
+        // waits for it, so there are never more of those than connections.)
         m_outbox.pop_front();
         ++m_dropped;
     }
@@ -460,19 +463,31 @@ void RedisBackplane::applyUnordered()
     // The connection is gone: what was sent may or may not be in Redis. Whatever this instance
     // took to be ordered and has not applied yet is applied now, answered, and sent again
     // (the script ignores what Redis already has) with what waited in the outbox.
-    QMutexLocker locker(&m_outboxMutex);
-    for (auto it = m_sent.rbegin(); it != m_sent.rend(); ++it)
-        m_outbox.push_front(std::move(*it));
-    m_sent.clear();
-    for (Publish &publish : m_outbox) {
-        if (!publish.appliedHere) {
-            m_presence.applyHeld(publish.message, publish.lastSeenUs);
+    std::vector<Publish> unapplied;
+    {
+        QMutexLocker locker(&m_outboxMutex);
+        for (auto it = m_sent.rbegin(); it != m_sent.rend(); ++it)
+            m_outbox.push_front(std::move(*it));
+        m_sent.clear();
+        for (Publish &publish : m_outbox) {
+            publish.answered = false;
+            publish.entryId.clear();
+            if (publish.appliedHere)
+                continue;
+            Publish copy;
+            copy.message = publish.message;
+            copy.lastSeenUs = publish.lastSeenUs;
+            copy.applied = std::exchange(publish.applied, {});
+            unapplied.push_back(std::move(copy));
             publish.appliedHere = true;
         }
+    }
+    // Outside the outbox's lock: the presence service takes its own, and publishing threads
+    // take the two in the other order.
+    for (Publish &publish : unapplied) {
+        m_presence.applyHeld(publish.message, publish.lastSeenUs);
         if (publish.applied)
-            std::exchange(publish.applied, {})();
-        publish.answered = false;
-        publish.entryId.clear();
+            publish.applied();
     }
 }
 

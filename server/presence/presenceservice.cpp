@@ -67,7 +67,9 @@ void PresenceService::setSequencer(PublishSequencer *sequencer)
 void PresenceService::applyHeld(const PresenceMessage &message, qint64 lastSeenUs)
 {
     QMutexLocker locker(&m_mutex);
-    applyLocally(message, lastSeenUs, false);
+    // Publishes taken here since (Redis being away) may be newer for the same peer.
+    if (m_registry.isNews(message.peerId, lastSeenUs, message.type))
+        applyLocally(message, lastSeenUs, false);
 }
 
 // `report`: tell publishedLocally() (the cluster has not seen this publish).

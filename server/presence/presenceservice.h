@@ -38,7 +38,8 @@ public:
     void setSequencer(PublishSequencer *sequencer);
 
     // Applies a publish the sequencer took but could not get ordered (the cluster went away),
-    // as publish() would have, stamped `lastSeenUs`; not reported through publishedLocally().
+    // as publish() would have, stamped `lastSeenUs`, unless something newer for the peer is
+    // here already; not reported through publishedLocally().
     void applyHeld(const PresenceMessage &message, qint64 lastSeenUs);
 
     QByteArray peersJson();
