@@ -18,13 +18,15 @@ endfunction()
 if(WIN32)
     # Each component deploys the Qt DLLs its executable needs next to it in bin/, so either
     # can be installed alone; where both are, the shared DLLs are the same files.
-    goop_deploy_script(goop-rendezvous server_deploy)
-    install(SCRIPT ${server_deploy} COMPONENT server)
-    install(FILES ${goop_docs}/DEPLOYMENT.md ${goop_docs}/API.md
-                  ${goop_docs}/Caddyfile.example ${goop_docs}/nginx.conf.example
-            DESTINATION doc COMPONENT server)
-    install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/windows/goop-rendezvous-service.ps1
-            DESTINATION bin COMPONENT server)
+    if(goop_have_server) # not on Windows yet: the daemon is Linux-only (see the root CMakeLists)
+        goop_deploy_script(goop-rendezvous server_deploy)
+        install(SCRIPT ${server_deploy} COMPONENT server)
+        install(FILES ${goop_docs}/DEPLOYMENT.md ${goop_docs}/API.md
+                      ${goop_docs}/Caddyfile.example ${goop_docs}/nginx.conf.example
+                DESTINATION doc COMPONENT server)
+        install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/windows/goop-rendezvous-service.ps1
+                DESTINATION bin COMPONENT server)
+    endif()
     if(goop_have_monitor)
         set_target_properties(goop-monitor PROPERTIES WIN32_EXECUTABLE ON)
         goop_deploy_script(goop-monitor monitor_deploy)
@@ -43,17 +45,22 @@ elseif(APPLE AND goop_have_monitor)
         MACOSX_BUNDLE_BUNDLE_VERSION ${PROJECT_VERSION}
         MACOSX_BUNDLE_SHORT_VERSION_STRING ${PROJECT_VERSION})
     set(bundle "Goop Monitor.app")
-    install(TARGETS goop-rendezvous RUNTIME DESTINATION "${bundle}/Contents/MacOS" COMPONENT monitor)
+    set(server_in_bundle "")
+    if(goop_have_server) # not on macOS yet: the daemon is Linux-only (see the root CMakeLists)
+        install(TARGETS goop-rendezvous RUNTIME DESTINATION "${bundle}/Contents/MacOS"
+                COMPONENT monitor)
+        set(server_in_bundle "ADDITIONAL_EXECUTABLES \"${bundle}/Contents/MacOS/goop-rendezvous\"")
+        install(FILES macos/org.goop.rendezvous.plist macos/README-macOS.txt
+                DESTINATION . COMPONENT monitor)
+    endif()
     set(deploy_script ${CMAKE_CURRENT_BINARY_DIR}/deploy-macos-$<CONFIG>.cmake)
     file(GENERATE OUTPUT ${deploy_script} CONTENT "
 include(\"${QT_DEPLOY_SUPPORT}\")
 qt_deploy_runtime_dependencies(
     EXECUTABLE \"${bundle}\"
-    ADDITIONAL_EXECUTABLES \"${bundle}/Contents/MacOS/goop-rendezvous\"
+    ${server_in_bundle}
 )
 ")
     install(SCRIPT ${deploy_script} COMPONENT monitor)
-    install(FILES macos/org.goop.rendezvous.plist macos/README-macOS.txt
-            DESTINATION . COMPONENT monitor)
     install(FILES ${goop_docs}/DEPLOYMENT.md ${goop_docs}/API.md DESTINATION docs COMPONENT monitor)
 endif()
