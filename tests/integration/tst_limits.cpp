@@ -6,6 +6,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -234,6 +235,67 @@ private Q_SLOTS:
         // Nothing after a request that closes the connection is parsed (it used to spin).
         QCOMPARE(statuses(exchange(closing + healthz)), (QList<QByteArray>{"200"}));
         QCOMPARE(HttpClient(server.port()).get("/healthz").body, QByteArray("ok"));
+    }
+
+    // Mangled requests in random pieces: whatever comes, the server answers or closes, and
+    // stays responsive (one HTTP thread, so that a thread stuck on a connection shows).
+    void mangledRequestsNeverStallTheServer()
+    {
+        ServerProcess server({"--threads", "1", "--request-timeout", "1s"});
+        QVERIFY(server.start());
+        const QByteArray body = R"({"type":"online","peerId":"fz","content":"x"})";
+        const QList<QByteArray> requests = {
+            publishRequest(body),
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /peers.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "HEAD / HTTP/1.0\r\n\r\n",
+            publishRequest(body, "Expect: 100-continue\r\n"),
+            "GET /events HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /publish HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        };
+        QRandomGenerator random(20261124); // fixed: a failure can be replayed
+        const auto mangle = [&](QByteArray bytes) {
+            static const QByteArray inserts("\r\n :\0A9", 8);
+            for (int edits = random.bounded(5); edits > 0 && !bytes.isEmpty(); --edits) {
+                const int at = random.bounded(int(bytes.size()));
+                switch (random.bounded(4)) {
+                case 0:
+                    bytes[at] = char(random.bounded(256));
+                    break;
+                case 1:
+                    bytes.remove(at, 1);
+                    break;
+                case 2:
+                    bytes.insert(at, inserts[random.bounded(int(inserts.size()))]);
+                    break;
+                default:
+                    bytes.insert(at, bytes.mid(at, 1 + random.bounded(20)));
+                    break;
+                }
+            }
+            return bytes;
+        };
+        for (int round = 0; round < 150; ++round) {
+            QByteArray input;
+            for (int n = 1 + random.bounded(4); n > 0; --n)
+                input += mangle(requests[random.bounded(int(requests.size()))]);
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, server.port());
+            QVERIFY(socket.waitForConnected(5000));
+            for (qsizetype at = 0; at < input.size();) {
+                const qsizetype piece = 1 + random.bounded(int(input.size() - at));
+                socket.write(input.mid(at, piece));
+                socket.waitForBytesWritten(100);
+                at += piece;
+            }
+            socket.waitForReadyRead(50);
+            socket.abort();
+            QVERIFY2(
+                HttpClient(server.port()).raw("GET /healthz HTTP/1.1\r\n\r\n", 3000).body == "ok",
+                qPrintable(QStringLiteral("stalled after round %1: %2")
+                               .arg(round)
+                               .arg(QString::fromLatin1(input.left(200).toPercentEncoding()))));
+        }
     }
 
     void connectionCap()
