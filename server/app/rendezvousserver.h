@@ -43,8 +43,6 @@ public:
     // the first requests already see it; false if that took longer than `timeout` or stop()
     // ended the wait.
     bool waitForCluster(std::chrono::milliseconds timeout);
-    // The Redis backplane, or null without --redis (for logs and metrics).
-    const RedisBackplane *backplane() const { return m_backplane.get(); }
 
 Q_SIGNALS:
     void stopped();

@@ -63,7 +63,6 @@ public:
 
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }
-    QByteArray instanceId() const { return m_instanceId; }
     Counters counters() const;
 
     // Stream entries kept in Redis (approximately): enough to bridge a snapshot and to let a
