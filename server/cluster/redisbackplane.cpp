@@ -11,7 +11,6 @@
 #include <QSysInfo>
 
 #include <hiredis/hiredis.h>
-
 #include <vector>
 
 namespace {
