@@ -1,5 +1,28 @@
 # Helpers shared by run-benchmarks.sh and run-cluster-benchmark.sh (sourced, not run).
-# They expect RESULTS (the raw measurements file) to be set.
+# They expect ROOT (the checkout) and BUILD (the build directory) to be set, and RESULTS (the
+# raw measurements file) before record() is used.
+
+# require_tools TOOL…: stop with one line if a tool is missing.
+require_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "${0##*/}: $tool is missing" >&2; exit 1; }
+    done
+}
+
+# build_bench_tools: our server (unless GOOP_BENCH_SERVER names one to measure) and
+# goop-ssebench, in Release, into BUILD.
+build_bench_tools() {
+    log "building goop-rendezvous and goop-ssebench (Release, $BUILD)${GOOP_BENCH_SERVER:+; measuring $GOOP_BENCH_SERVER}"
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_MONITOR=OFF \
+        -DGOOP_BUILD_TESTS=ON >"$BUILD.cmake.log" 2>&1 ||
+        { cat "$BUILD.cmake.log" >&2; exit 1; }
+    if [[ -n ${GOOP_BENCH_SERVER:-} ]]; then
+        cmake --build "$BUILD" --target goop-ssebench >&2
+    else
+        cmake --build "$BUILD" --target goop-rendezvous goop-ssebench >&2
+    fi
+}
 
 # record GROUP KEY VALUE: one raw measurement; the report at the end turns them into figures.
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }

@@ -36,6 +36,9 @@ SERVER_PID=
 HOLD_PID=
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# require_tools, build_bench_tools, record, port_is_free, pick_port, record_run_facts; the
+# report's Python reads the results with benchresults.py.
+source "$ROOT/tests/bench/bench-common.sh"
 
 cleanup() {
     if [[ -n $HOLD_PID ]]; then
@@ -46,24 +49,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for tool in cmake ninja go wrk python3; do
-    command -v "$tool" >/dev/null || { echo "run-benchmarks.sh: $tool is missing" >&2; exit 1; }
-done
+require_tools cmake ninja go wrk python3
 
 # Up to the hard limit (20,000 here) for both servers and for the client: 15,000 subscribers
 # need that many descriptors on each side.
 ulimit -n "$(ulimit -Hn)"
 
 # --- build ---------------------------------------------------------------------------------
-log "building goop-rendezvous and goop-ssebench (Release, $BUILD)${GOOP_BENCH_SERVER:+; measuring $GOOP_BENCH_SERVER}"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_MONITOR=OFF \
-    -DGOOP_BUILD_TESTS=ON >"$BUILD.cmake.log" 2>&1 ||
-    { cat "$BUILD.cmake.log" >&2; exit 1; }
-if [[ -n ${GOOP_BENCH_SERVER:-} ]]; then
-    cmake --build "$BUILD" --target goop-ssebench >&2
-else
-    cmake --build "$BUILD" --target goop-rendezvous goop-ssebench >&2
-fi
+build_bench_tools
 log "building the Go reference ($GO_REFERENCE_DIR)"
 mkdir -p "$BUILD/bench-go"
 (cd "$GO_REFERENCE_DIR" &&
@@ -75,9 +68,7 @@ mkdir -p "$WORK/logs"
 
 # --- helpers -------------------------------------------------------------------------------
 
-# record, port_is_free, pick_port; the report's Python reads the results with benchresults.py.
-source "$ROOT/tests/bench/bench-common.sh"
-export GOOP_BENCH_DIR=$ROOT/tests/bench
+export GOOP_BENCH_DIR=$ROOT/tests/bench # where the report's Python finds benchresults.py
 
 # start_server ours|reference LABEL: a fresh process on a fresh port (sets PORT, SERVER_PID).
 # Both log to a file at their defaults: the reference logs every publish, ours (info) every

@@ -43,6 +43,9 @@ declare -A PID PORT
 STARTED=()
 
 log() { printf '[cluster-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# require_tools, build_bench_tools, record, port_is_free, pick_port, record_run_facts; the
+# report's Python reads the results with benchresults.py.
+source "$ROOT/tests/bench/bench-common.sh"
 
 stop() {
     local name=$1 pid=${PID[$1]:-}
@@ -66,22 +69,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for tool in cmake ninja redis-server wrk curl python3; do
-    command -v "$tool" >/dev/null ||
-        { echo "run-cluster-benchmark.sh: $tool is missing" >&2; exit 1; }
-done
+require_tools cmake ninja redis-server wrk curl python3
 ulimit -n "$(ulimit -Hn)"
 
 # --- build ---------------------------------------------------------------------------------
-log "building goop-rendezvous and goop-ssebench (Release, $BUILD)${GOOP_BENCH_SERVER:+; measuring $GOOP_BENCH_SERVER}"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_MONITOR=OFF \
-    -DGOOP_BUILD_TESTS=ON >"$BUILD.cmake.log" 2>&1 ||
-    { cat "$BUILD.cmake.log" >&2; exit 1; }
-if [[ -n ${GOOP_BENCH_SERVER:-} ]]; then
-    cmake --build "$BUILD" --target goop-ssebench >&2
-else
-    cmake --build "$BUILD" --target goop-rendezvous goop-ssebench >&2
-fi
+build_bench_tools
 
 rm -rf "$WORK"
 mkdir -p "$WORK/logs"
@@ -89,9 +81,7 @@ mkdir -p "$WORK/logs"
 
 # --- helpers -------------------------------------------------------------------------------
 
-# record, port_is_free, pick_port; the report's Python reads the results with benchresults.py.
-source "$ROOT/tests/bench/bench-common.sh"
-export GOOP_BENCH_DIR=$ROOT/tests/bench
+export GOOP_BENCH_DIR=$ROOT/tests/bench # where the report's Python finds benchresults.py
 
 # spawn NAME PORT COMMAND…: runs COMMAND in the background (log in logs/NAME.log) and waits
 # until it listens on PORT.
