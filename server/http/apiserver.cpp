@@ -164,24 +164,28 @@ std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request, Q
         return HttpReply::text(400, error->text);
     }
     m_services.metrics.countPublishAccepted();
+    PresenceMessage message = std::get<PresenceMessage>(std::move(parsed));
+    HttpReply reply{204, {}, {}, {}};
+    if (!m_services.presence.ordersPublishes()) {
+        m_services.presence.publish(std::move(message)); // applied before it returns
+        return reply;
+    }
     // In a cluster the 204 waits until the publish is in the cluster's order and applied here:
     // then a client's next publish, wherever it goes, comes after it everywhere.
     QPointer<ConnectionGuard> guard = ConnectionGuard::of(socket);
-    auto place = std::make_shared<quint64>(0);
+    const quint64 place = guard->owe();
     const auto answer = [this, guard, place] {
         QMetaObject::invokeMethod(
             this,
             [guard, place] {
                 if (guard)
-                    guard->replyLater(*place, HttpReply{204, {}, {}, {}}.serialize());
+                    guard->replyLater(place, HttpReply{204, {}, {}, {}}.serialize());
             },
             Qt::QueuedConnection);
     };
-    HttpReply reply{204, {}, {}, {}};
-    if (m_services.presence.publish(std::get<PresenceMessage>(std::move(parsed)), answer)) {
-        *place = guard->owe(); // before `answer` runs: that is queued to this thread
-        reply.later = true;
-    }
+    if (!m_services.presence.publish(std::move(message), answer))
+        guard->replyLater(place, reply.serialize()); // Redis is away: applied already
+    reply.later = true;
     return reply;
 }
 

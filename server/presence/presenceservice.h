@@ -36,6 +36,9 @@ public:
 
     // Publishes go to `sequencer` first from now on (null: no more); it must outlive that.
     void setSequencer(PublishSequencer *sequencer);
+    // Whether publish() may answer later (a sequencer is set); when not, callers need not
+    // prepare for it.
+    bool ordersPublishes() const { return m_sequencer.load() != nullptr; }
 
     // Applies a publish the sequencer took but could not get ordered (the cluster went away),
     // as publish() would have, stamped `lastSeenUs`, unless something newer for the peer is
