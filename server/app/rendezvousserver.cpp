@@ -153,18 +153,8 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
     gauges.maxConnections = m_budget.max();
 #ifdef GOOP_HAVE_HIREDIS
     if (m_backplane) {
-        const RedisBackplane::Counters counters = m_backplane->counters();
-        ServerMetrics::Gauges::Cluster cluster;
-        cluster.connected = m_backplane->isConnected();
-        cluster.published = counters.published;
-        cluster.received = counters.received;
-        cluster.expired = counters.expired;
-        cluster.dropped = counters.dropped;
-        cluster.errors = counters.errors;
-        cluster.outages = counters.outages;
-        cluster.resyncs = counters.resyncs;
-        gauges.cluster = cluster;
-        gauges.expiries += qint64(counters.expired);
+        gauges.cluster = m_backplane->gauges();
+        gauges.expiries += qint64(gauges.cluster->expired);
     }
 #endif
     return gauges;

@@ -80,17 +80,18 @@ void RedisBackplane::start()
     connectNow();
 }
 
-RedisBackplane::Counters RedisBackplane::counters() const
+ServerMetrics::Gauges::Cluster RedisBackplane::gauges() const
 {
-    Counters counters;
-    counters.published = m_published.load();
-    counters.dropped = m_dropped.load();
-    counters.errors = m_errors.load();
-    counters.received = m_received.load();
-    counters.expired = m_expired.load();
-    counters.outages = m_outages.load();
-    counters.resyncs = m_resyncs.load();
-    return counters;
+    ServerMetrics::Gauges::Cluster gauges;
+    gauges.connected = m_following.load();
+    gauges.published = m_published.load();
+    gauges.dropped = m_dropped.load();
+    gauges.errors = m_errors.load();
+    gauges.received = m_received.load();
+    gauges.expired = m_expired.load();
+    gauges.outages = m_outages.load();
+    gauges.resyncs = m_resyncs.load();
+    return gauges;
 }
 
 void RedisBackplane::connectNow()

@@ -3,6 +3,7 @@
 #include "presenceservice.h"
 #include "publishsequencer.h"
 #include "redisurl.h"
+#include "servermetrics.h"
 
 #include <QByteArrayList>
 #include <QElapsedTimer>
@@ -38,17 +39,6 @@ class RedisBackplane : public QObject, public PublishSequencer
     Q_OBJECT
 
 public:
-    struct Counters
-    {
-        quint64 published = 0; // local publishes sent to Redis
-        quint64 dropped = 0;   // local publishes held during an outage beyond the outbox's cap
-        quint64 errors = 0;    // error replies from Redis
-        quint64 received = 0;  // other instances' events applied
-        quint64 expired = 0;   // expiries seen on the stream (from any instance)
-        quint64 outages = 0;   // connections lost or never made
-        quint64 resyncs = 0;   // snapshots loaded
-    };
-
     RedisBackplane(const RedisUrl &url, PresenceService &presence, QObject *parent = nullptr);
     ~RedisBackplane() override;
 
@@ -63,7 +53,7 @@ public:
 
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }
-    Counters counters() const;
+    ServerMetrics::Gauges::Cluster gauges() const; // for /metrics
 
     // Stream entries kept in Redis (approximately): enough to bridge a snapshot and to let a
     // busy instance catch up; an instance further behind reloads the snapshot.

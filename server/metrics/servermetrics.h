@@ -47,17 +47,17 @@ public:
         qint64 eventsDelivered = 0;
         qint64 expiries = 0;
 
-        // With --redis: the backplane's state and counters.
+        // With --redis: the backplane's state and counters (RedisBackplane::gauges()).
         struct Cluster
         {
-            bool connected = false;
-            quint64 published = 0;
-            quint64 received = 0;
-            quint64 expired = 0;
-            quint64 dropped = 0;
-            quint64 errors = 0;
-            quint64 outages = 0;
-            quint64 resyncs = 0;
+            bool connected = false; // following the cluster's stream
+            quint64 published = 0;  // local publishes sent to Redis
+            quint64 received = 0;   // other instances' events applied
+            quint64 expired = 0;    // expiries seen on the stream (from any instance)
+            quint64 dropped = 0;    // publishes held through an outage beyond the outbox's cap
+            quint64 errors = 0;     // error replies from Redis
+            quint64 outages = 0;    // connections lost or never made
+            quint64 resyncs = 0;    // snapshots loaded
         };
         std::optional<Cluster> cluster;
     };
