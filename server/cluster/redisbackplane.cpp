@@ -99,7 +99,6 @@ void RedisBackplane::connectNow()
     ++m_generation;
     m_commands = new RedisConnection(this);
     m_stream = new RedisConnection(this);
-    m_up = true;
     const quint64 generation = m_generation;
     const auto lostIfCurrent = [this, generation](const QString &reason) {
         if (generation == m_generation)
@@ -544,9 +543,8 @@ void RedisBackplane::checkReply(redisReply *reply, const char *what)
 
 void RedisBackplane::lost(const QString &reason)
 {
-    if (!m_up)
-        return;
-    m_up = false;
+    if (!m_commands)
+        return; // already lost: both connections report it
     ++m_generation;
     ++m_outages;
     bool wasFollowing = false;

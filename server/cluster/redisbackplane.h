@@ -103,7 +103,6 @@ private:
     QPointer<RedisConnection> m_commands;
     QPointer<RedisConnection> m_stream;
     quint64 m_generation = 0; // replies to an older connection are ignored
-    bool m_up = false;        // connections made and not yet lost
     QByteArray m_lastEntryId;
     QByteArray m_epoch; // of the state last loaded; empty before the first snapshot
     QTimer m_reconnectTimer;
