@@ -24,6 +24,16 @@ build_bench_tools() {
     fi
 }
 
+# fresh_work_dir: an empty WORK (with logs/) and RESULTS for this run.
+fresh_work_dir() {
+    rm -rf "$WORK"
+    mkdir -p "$WORK/logs"
+    : >"$RESULTS"
+}
+
+# Where the report's Python finds benchresults.py.
+export GOOP_BENCH_DIR=$ROOT/tests/bench
+
 # record GROUP KEY VALUE: one raw measurement; the report at the end turns them into figures.
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
 

@@ -62,13 +62,9 @@ mkdir -p "$BUILD/bench-go"
 (cd "$GO_REFERENCE_DIR" &&
     GOCACHE=$BUILD/bench-go/cache GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -o "$REFERENCE" .)
 
-rm -rf "$WORK"
-mkdir -p "$WORK/logs"
-: >"$RESULTS"
+fresh_work_dir
 
 # --- helpers -------------------------------------------------------------------------------
-
-export GOOP_BENCH_DIR=$ROOT/tests/bench # where the report's Python finds benchresults.py
 
 # start_server ours|reference LABEL: a fresh process on a fresh port (sets PORT, SERVER_PID).
 # Both log to a file at their defaults: the reference logs every publish, ours (info) every

@@ -75,13 +75,9 @@ ulimit -n "$(ulimit -Hn)"
 # --- build ---------------------------------------------------------------------------------
 build_bench_tools
 
-rm -rf "$WORK"
-mkdir -p "$WORK/logs"
-: >"$RESULTS"
+fresh_work_dir
 
 # --- helpers -------------------------------------------------------------------------------
-
-export GOOP_BENCH_DIR=$ROOT/tests/bench # where the report's Python finds benchresults.py
 
 # spawn NAME PORT COMMAND…: runs COMMAND in the background (log in logs/NAME.log) and waits
 # until it listens on PORT.
