@@ -3,22 +3,25 @@
 #include "goopversion.h"
 #include "logcategories.h"
 #include "logsink.h"
+#include "processstats.h"
 #include "rendezvousserver.h"
 #include "signalwatcher.h"
 #include "systemdnotifier.h"
+#ifdef Q_OS_WIN
+#include "windowsservice.h"
+#endif
 
 #include <QCoreApplication>
 #include <QTimer>
 
 #include <cstdio>
 #include <cstdlib>
-#include <sys/resource.h>
 #include <thread>
 
 namespace {
 
 // Descriptors kept free beyond the connection cap: the listener, log output, the signal pair.
-constexpr long reservedDescriptors = 64;
+constexpr qint64 reservedDescriptors = 64;
 
 // Long enough for the closing streams' last bytes to leave, well inside systemd's and the
 // issue's 2 s stop budget.
@@ -44,40 +47,42 @@ constexpr auto clusterStartWait = std::chrono::milliseconds(3000);
 
 } // namespace
 
-long raiseOpenFileLimit()
-{
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
-        return 1024;
-    if (limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-        ::getrlimit(RLIMIT_NOFILE, &limit);
-    }
-    return limit.rlim_cur == RLIM_INFINITY ? 1 << 20 : static_cast<long>(limit.rlim_cur);
-}
-
 int runDaemon(const ServerConfig &config)
 {
     LogSink sink;
     Logging::install(&sink, config.logLevel);
 
-    const long openFiles = raiseOpenFileLimit();
+    const qint64 openFiles = raiseOpenFileLimit();
     const int maxConnections = config.maxConnections > 0
                                    ? config.maxConnections
-                                   : static_cast<int>(qMax(16L, openFiles - reservedDescriptors));
+                                   : int(qMax<qint64>(16, openFiles - reservedDescriptors));
 
     SignalWatcher signalWatcher;
     SystemdNotifier systemd;
+#ifdef Q_OS_WIN
+    WindowsService windowsService;
+#endif
     RendezvousServer server(config, maxConnections, sink);
-    // Connected first: a stop may come while the server still waits for the cluster.
-    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&](int signalNumber) {
-        qCInfo(lcApp, "stopping on signal %d", signalNumber);
-        systemd.stopping(QStringLiteral("Stopping on signal %1").arg(signalNumber));
+    const auto stop = [&](const QString &reason) {
+        if (server.isStopped())
+            return;
+        qCInfo(lcApp, "stopping %s", qPrintable(reason));
+        systemd.stopping(QStringLiteral("Stopping ") + reason);
+#ifdef Q_OS_WIN
+        windowsService.stopping();
+#endif
         server.stop();
         enforceStopDeadline();
         QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
+    };
+    // Connected first: a stop may come while the server still waits for the cluster.
+    QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&](int signalNumber) {
+        stop(QStringLiteral("on signal %1").arg(signalNumber));
     });
+#ifdef Q_OS_WIN
+    QObject::connect(&windowsService, &WindowsService::stopRequested, &server,
+                     [&] { stop(QStringLiteral("as the service manager asked")); });
+#endif
     if (!server.waitForCluster(clusterStartWait) && !server.isStopped())
         qCWarning(lcApp,
                   "starting without the cluster's state: Redis did not answer within %lld ms",
@@ -93,10 +98,14 @@ int runDaemon(const ServerConfig &config)
         return 1;
     }
     qCInfo(lcApp,
-           "goop-rendezvous %s ready (open-file limit %ld, peer ttl %lld ms, heartbeat %lld ms)",
-           GOOP_VERSION, openFiles, static_cast<long long>(config.peerTtl.count()),
+           "goop-rendezvous %s ready (open-file limit %lld, peer ttl %lld ms, heartbeat %lld ms)",
+           GOOP_VERSION, static_cast<long long>(openFiles),
+           static_cast<long long>(config.peerTtl.count()),
            static_cast<long long>(config.heartbeat.count()));
     systemd.ready(QStringLiteral("Serving on %1").arg(server.url()));
+#ifdef Q_OS_WIN
+    windowsService.ready();
+#endif
 
     const int exitCode = QCoreApplication::exec();
     qCInfo(lcApp, "stopped");

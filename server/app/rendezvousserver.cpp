@@ -91,7 +91,7 @@ std::optional<QString> RendezvousServer::listen()
         return QStringLiteral("cannot listen on %1: unknown host")
             .arg(m_config.listenAddressText());
     QString error;
-    const std::vector<int> sockets =
+    const std::vector<SocketIo::Handle> sockets =
         openListeningSockets(*address, m_config.port, m_config.threads, &m_port, &error);
     if (sockets.empty())
         return QStringLiteral("cannot listen on %1: %2").arg(m_config.listenAddressText(), error);
@@ -108,11 +108,11 @@ std::optional<QString> RendezvousServer::listen()
                                        m_dashboard,
                                        m_metrics,
                                        [this] { return gauges(); }};
-    for (const int socket : sockets)
+    for (const SocketIo::Handle socket : sockets)
         m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
     m_address = *address;
-    qCInfo(lcApp, "listening on %s (%d threads, up to %d connections)", qPrintable(url()),
-           m_config.threads, m_budget.max());
+    qCInfo(lcApp, "listening on %s (%d HTTP threads, up to %d connections)", qPrintable(url()),
+           int(sockets.size()), m_budget.max());
     return std::nullopt;
 }
 

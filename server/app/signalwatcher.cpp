@@ -1,18 +1,60 @@
 #include "signalwatcher.h"
 
+#include <QPointer>
 #include <QSocketNotifier>
 
+#ifdef Q_OS_WIN
 #include <csignal>
-#include <sys/socket.h>
+#include <windows.h>
+#else
+#include "socketio.h"
+
+#include <csignal>
 #include <unistd.h>
+#endif
+
+#ifdef Q_OS_WIN
 
 namespace {
-int g_signalPipe[2] = {-1, -1};
+QPointer<SignalWatcher> g_watcher;
+
+// Runs on a thread of its own that Windows starts for the event.
+BOOL WINAPI handleConsoleEvent(DWORD event)
+{
+    if (!g_watcher)
+        return FALSE;
+    const int signalNumber = event == CTRL_C_EVENT ? SIGINT : SIGTERM;
+    QMetaObject::invokeMethod(
+        g_watcher.data(), [signalNumber] { Q_EMIT g_watcher->stopRequested(signalNumber); },
+        Qt::QueuedConnection);
+    return TRUE;
+}
+} // namespace
+
+SignalWatcher::SignalWatcher(QObject *parent) : QObject(parent)
+{
+    // Ctrl+C, Ctrl+Break, the console closing and the session ending stand for SIGINT/SIGTERM.
+    g_watcher = this;
+    ::SetConsoleCtrlHandler(&handleConsoleEvent, TRUE);
+}
+
+SignalWatcher::~SignalWatcher()
+{
+    ::SetConsoleCtrlHandler(&handleConsoleEvent, FALSE);
+}
+
+void SignalWatcher::handle(int) {}
+void SignalWatcher::readSignal() {}
+
+#else
+
+namespace {
+SocketIo::Handle g_signalPipe[2] = {SocketIo::invalidHandle, SocketIo::invalidHandle};
 }
 
 SignalWatcher::SignalWatcher(QObject *parent) : QObject(parent)
 {
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) != 0)
+    if (!SocketIo::connectedPair(g_signalPipe))
         qFatal("cannot create the signal socket pair");
     m_notifier = new QSocketNotifier(g_signalPipe[1], QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &SignalWatcher::readSignal);
@@ -31,20 +73,22 @@ SignalWatcher::~SignalWatcher()
 {
     ::signal(SIGTERM, SIG_DFL);
     ::signal(SIGINT, SIG_DFL);
-    ::close(g_signalPipe[0]);
-    ::close(g_signalPipe[1]);
-    g_signalPipe[0] = g_signalPipe[1] = -1;
+    SocketIo::close(g_signalPipe[0]);
+    SocketIo::close(g_signalPipe[1]);
+    g_signalPipe[0] = g_signalPipe[1] = SocketIo::invalidHandle;
 }
 
 void SignalWatcher::handle(int signalNumber)
 {
     const unsigned char byte = static_cast<unsigned char>(signalNumber);
-    [[maybe_unused]] const auto written = ::write(g_signalPipe[0], &byte, 1);
+    [[maybe_unused]] const auto written = ::write(int(g_signalPipe[0]), &byte, 1);
 }
 
 void SignalWatcher::readSignal()
 {
     unsigned char byte = 0;
-    if (::read(g_signalPipe[1], &byte, 1) == 1)
+    if (::read(int(g_signalPipe[1]), &byte, 1) == 1)
         Q_EMIT stopRequested(byte);
 }
+
+#endif

@@ -5,15 +5,16 @@
 EventHub::EventHub(const Options &options, ConnectionBudget &budget)
 {
     for (int i = 0; i < qMax(1, options.writerThreads); ++i)
-        m_writers.push_back(std::make_unique<StreamWriter>(
-            options.maxBacklogBytes, options.heartbeat, budget, m_dropped, m_delivered));
+        m_writers.push_back(std::make_unique<StreamWriter>(options.maxBacklogBytes,
+                                                           options.heartbeat, budget, m_dropped,
+                                                           m_delivered, options.poller));
 }
 
 EventHub::~EventHub() = default;
 
-void EventHub::subscribe(int socketDescriptor, const QByteArray &greeting)
+void EventHub::subscribe(SocketIo::Handle socket, const QByteArray &greeting)
 {
-    m_writers[m_next.fetch_add(1) % m_writers.size()]->add(socketDescriptor, greeting);
+    m_writers[m_next.fetch_add(1) % m_writers.size()]->add(socket, greeting);
 }
 
 void EventHub::broadcast(const QByteArray &frame)

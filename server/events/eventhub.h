@@ -1,5 +1,7 @@
 #pragma once
 
+#include "socketpoller.h"
+
 #include <QByteArray>
 
 #include <atomic>
@@ -10,9 +12,9 @@
 class ConnectionBudget;
 class StreamWriter;
 
-// The SSE fan-out. Streams live outside Qt's event loops: each is a bare socket descriptor
-// owned by one of a few writer threads that wait on epoll, so that tens of thousands of idle
-// streams cost neither a QTcpSocket each nor a scan at every event-loop wake-up (QT64.md), and
+// The SSE fan-out. Streams live outside Qt's event loops: each is a bare socket owned by one of
+// a few writer threads that wait on a SocketPoller (epoll on Linux), so that tens of thousands of
+// idle streams cost neither a QTcpSocket each nor a scan at every event-loop wake-up (QT64.md), and
 // each event is serialized once for all of them.
 //
 // A stream whose unsent bytes exceed the backlog cap is disconnected (its client reconnects and
@@ -26,15 +28,16 @@ public:
         qint64 maxBacklogBytes = 1024 * 1024;
         std::chrono::milliseconds heartbeat{25000};
         int writerThreads = 2;
+        SocketPoller::Kind poller = SocketPoller::Kind::Best;
     };
 
     EventHub(const Options &options, ConnectionBudget &budget);
     ~EventHub(); // closes every stream and stops the writers
 
-    // Takes over `socketDescriptor` (connected, non-blocking; it counts in the budget from now
-    // on). `greeting` (the response head and `: ok`) is sent first; every event broadcast after
-    // this call follows it.
-    void subscribe(int socketDescriptor, const QByteArray &greeting);
+    // Takes over `socket` (connected, non-blocking; it counts in the budget from now on).
+    // `greeting` (the response head and `: ok`) is sent first; every event broadcast after this
+    // call follows it.
+    void subscribe(SocketIo::Handle socket, const QByteArray &greeting);
 
     // Sends `frame` (complete SSE frames) to every stream, in the order of the calls.
     void broadcast(const QByteArray &frame);

@@ -7,17 +7,14 @@
 #include "logcategories.h"
 #include "logsink.h"
 #include "presenceservice.h"
+#include "socketio.h"
 #include "sseframe.h"
 
 #include <QElapsedTimer>
 #include <QHttpServerRequest>
 #include <QTcpSocket>
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <memory>
-#include <sys/socket.h>
 
 namespace {
 
@@ -232,10 +229,9 @@ void ApiServer::handOverStream(QTcpSocket *socket, const QByteArray &greeting)
 {
     // The event hub's writer threads take a duplicate of the descriptor; closing Qt's socket
     // then leaves the connection open (no shutdown), owned by the hub alone.
-    const int descriptor =
-        ::fcntl(static_cast<int>(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
-    if (descriptor < 0) {
-        qCWarning(lcSse, "cannot take over an event stream: %s", strerror(errno));
+    const SocketIo::Handle descriptor = SocketIo::duplicate(socket->socketDescriptor());
+    if (descriptor == SocketIo::invalidHandle) {
+        qCWarning(lcSse, "cannot take over an event stream: %s", qPrintable(SocketIo::lastError()));
         socket->abort();
         return;
     }

@@ -4,10 +4,9 @@
 #include "httpreply.h"
 #include "logcategories.h"
 #include "servermetrics.h"
+#include "socketio.h"
 
 #include <QTcpSocket>
-
-#include <sys/socket.h>
 
 namespace {
 
@@ -109,9 +108,8 @@ void ConnectionGuard::write(const QByteArray &bytes)
     // One send() when Qt has nothing queued: no extra event-loop turn for the common case.
     qsizetype sent = 0;
     if (m_socket->bytesToWrite() == 0) {
-        const ssize_t n = ::send(static_cast<int>(m_socket->socketDescriptor()), bytes.constData(),
-                                 size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-        sent = n > 0 ? n : 0;
+        sent = qMax<qint64>(
+            0, SocketIo::sendNow(m_socket->socketDescriptor(), bytes.constData(), bytes.size()));
     }
     if (sent < bytes.size())
         m_socket->write(bytes.constData() + sent, bytes.size() - sent);

@@ -4,11 +4,9 @@
 #include "httpreply.h"
 #include "logcategories.h"
 #include "servermetrics.h"
+#include "socketio.h"
 
 #include <QTcpSocket>
-
-#include <sys/socket.h>
-#include <unistd.h>
 
 GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
                                    ServerMetrics &metrics, QObject *parent)
@@ -24,10 +22,8 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
         HttpReply reply = HttpReply::text(503, "server busy: too many connections");
         reply.extraHeaders += "Connection: close\r\nRetry-After: 1\r\n";
         const QByteArray bytes = reply.serialize();
-        [[maybe_unused]] const auto sent =
-            ::send(static_cast<int>(socketDescriptor), bytes.constData(),
-                   static_cast<size_t>(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-        ::close(static_cast<int>(socketDescriptor));
+        SocketIo::sendNow(socketDescriptor, bytes.constData(), bytes.size());
+        SocketIo::close(socketDescriptor);
         if (m_refusedSinceLastLog++ % 1000 == 0)
             qCWarning(lcHttp, "refusing connections: %d open, the cap (--max-connections)",
                       m_budget.max());
@@ -36,7 +32,7 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
     auto *socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(socketDescriptor)) {
         qCWarning(lcHttp, "cannot adopt a new connection: %s", qPrintable(socket->errorString()));
-        ::close(static_cast<int>(socketDescriptor));
+        SocketIo::close(socketDescriptor);
         delete socket;
         m_budget.release();
         return;

@@ -2,6 +2,7 @@
 
 #include "apiserver.h"
 #include "connectionguard.h"
+#include "socketio.h"
 
 #include <QThread>
 
@@ -9,13 +10,14 @@
 
 class GuardedTcpServer;
 
-// One HTTP serving thread: its own event loop, listening socket and ApiServer. Several workers
-// listen on the same port (SO_REUSEPORT), and the kernel spreads new connections over them.
+// One HTTP serving thread: its own event loop, listening socket and ApiServer. On Linux several
+// workers listen on the same port (SO_REUSEPORT), and the kernel spreads new connections over
+// them; elsewhere there is one.
 class HttpWorker
 {
 public:
     // Takes over `listeningSocket` (bound and listening).
-    HttpWorker(int listeningSocket, const ConnectionGuard::Limits &limits,
+    HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::Limits &limits,
                const ApiServer::Services &services);
     ~HttpWorker(); // closes its connections and stops the thread
 
@@ -28,10 +30,11 @@ private:
     bool m_listening = false;
 };
 
-// `count` listening sockets on one address, with SO_REUSEPORT so that each worker has its own.
+// `count` listening sockets on one address (one off Linux), with SO_REUSEPORT so that each
+// worker has its own.
 // The address is first bound exclusively, so that a port another process holds (another
 // goop-rendezvous included) is reported as in use rather than silently shared; port 0 picks
 // one free port for all (`boundPort` tells which). Returns the descriptors, or none and a
 // one-line reason.
-std::vector<int> openListeningSockets(const class QHostAddress &host, quint16 port, int count,
-                                      quint16 *boundPort, QString *error);
+std::vector<SocketIo::Handle> openListeningSockets(const class QHostAddress &host, quint16 port,
+                                                   int count, quint16 *boundPort, QString *error);

@@ -1,13 +1,9 @@
 #include "servermetrics.h"
 
 #include "goopversion.h"
+#include "processstats.h"
 
 #include <QDateTime>
-#include <QDir>
-#include <QFile>
-
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace {
 
@@ -62,22 +58,6 @@ void renderCluster(QByteArray &out, const ServerMetrics::Gauges::Cluster &cluste
             double(cluster.outages));
     counter(out, "goop_cluster_resyncs_total", "Snapshots of the cluster's state loaded.",
             double(cluster.resyncs));
-}
-
-qint64 residentBytes()
-{
-    QFile status(QStringLiteral("/proc/self/statm"));
-    if (!status.open(QIODevice::ReadOnly))
-        return 0;
-    return status.readAll().split(' ').value(1).toLongLong() * ::sysconf(_SC_PAGESIZE);
-}
-
-double cpuSeconds()
-{
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 } // namespace
@@ -218,17 +198,20 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
     if (const auto &cluster = gauges.cluster)
         renderCluster(out, *cluster);
 
+    const ProcessStats process = ProcessStats::read();
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-    sample(out, "process_resident_memory_bytes", {}, double(residentBytes()));
-    header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
-    sample(out, "process_open_fds", {}, double(QDir(QStringLiteral("/proc/self/fd")).count() - 2));
-    rlimit files{};
-    ::getrlimit(RLIMIT_NOFILE, &files);
-    header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-    sample(out, "process_max_fds", {}, double(files.rlim_cur));
+    sample(out, "process_resident_memory_bytes", {}, double(process.residentBytes));
+    if (process.openFiles) {
+        header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+        sample(out, "process_open_fds", {}, double(*process.openFiles));
+    }
+    if (process.maxOpenFiles) {
+        header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        sample(out, "process_max_fds", {}, double(*process.maxOpenFiles));
+    }
     header(out, "process_cpu_seconds_total", "counter",
            "Total user and system CPU time spent in seconds.");
-    sample(out, "process_cpu_seconds_total", {}, cpuSeconds());
+    sample(out, "process_cpu_seconds_total", {}, process.cpuSeconds);
     header(out, "process_start_time_seconds", "gauge",
            "Start time of the process since unix epoch in seconds.");
     sample(out, "process_start_time_seconds", {}, double(m_startedWallSeconds));

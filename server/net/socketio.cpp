@@ -1,0 +1,238 @@
+#include "socketio.h"
+
+#include <QHostAddress>
+
+#include <cerrno>
+#include <mutex>
+
+#ifdef Q_OS_WIN
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace SocketIo {
+
+#ifdef Q_OS_WIN
+
+namespace {
+SOCKET native(Handle socket)
+{
+    return static_cast<SOCKET>(socket);
+}
+bool wouldBlock()
+{
+    return WSAGetLastError() == WSAEWOULDBLOCK;
+}
+bool setNonBlocking(SOCKET socket)
+{
+    u_long on = 1;
+    return ::ioctlsocket(socket, FIONBIO, &on) == 0;
+}
+} // namespace
+
+void initialize()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        WSADATA data;
+        ::WSAStartup(MAKEWORD(2, 2), &data);
+    });
+}
+
+qint64 sendNow(Handle socket, const char *data, qint64 size)
+{
+    // Windows has no SIGPIPE; every socket here is non-blocking, so send() never waits.
+    const int n = ::send(native(socket), data, int(qMin<qint64>(size, 1 << 30)), 0);
+    if (n >= 0)
+        return n;
+    return wouldBlock() ? 0 : -1;
+}
+
+qint64 receiveNow(Handle socket, char *buffer, qint64 size)
+{
+    const int n = ::recv(native(socket), buffer, int(qMin<qint64>(size, 1 << 30)), 0);
+    if (n > 0)
+        return n;
+    return n < 0 && wouldBlock() ? 0 : -1;
+}
+
+Handle duplicate(Handle socket)
+{
+    // WSADuplicateSocket is Winsock's way to a second handle; the target may be this process.
+    WSAPROTOCOL_INFOW info{};
+    if (::WSADuplicateSocketW(native(socket), ::GetCurrentProcessId(), &info) != 0)
+        return invalidHandle;
+    const SOCKET copy = ::WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                                     &info, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (copy == INVALID_SOCKET)
+        return invalidHandle;
+    if (!setNonBlocking(copy)) {
+        ::closesocket(copy);
+        return invalidHandle;
+    }
+    return static_cast<Handle>(copy);
+}
+
+void close(Handle socket)
+{
+    ::closesocket(native(socket));
+}
+
+void shutdownBoth(Handle socket)
+{
+    ::shutdown(native(socket), SD_BOTH);
+}
+
+bool connectedPair(Handle pair[2])
+{
+    // No socketpair() on Windows: connect two ends through a listener on the loopback.
+    initialize();
+    const SOCKET listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (listener == INVALID_SOCKET)
+        return false;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int length = sizeof address;
+    SOCKET ends[2] = {INVALID_SOCKET, INVALID_SOCKET};
+    const bool made =
+        ::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
+        ::getsockname(listener, reinterpret_cast<sockaddr *>(&address), &length) == 0 &&
+        ::listen(listener, 1) == 0 &&
+        (ends[0] = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)) != INVALID_SOCKET &&
+        ::connect(ends[0], reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
+        (ends[1] = ::accept(listener, nullptr, nullptr)) != INVALID_SOCKET &&
+        setNonBlocking(ends[0]) && setNonBlocking(ends[1]);
+    ::closesocket(listener);
+    if (!made) {
+        for (const SOCKET end : ends) {
+            if (end != INVALID_SOCKET)
+                ::closesocket(end);
+        }
+        return false;
+    }
+    pair[0] = static_cast<Handle>(ends[0]);
+    pair[1] = static_cast<Handle>(ends[1]);
+    return true;
+}
+
+QString lastError()
+{
+    return qt_error_string(WSAGetLastError());
+}
+
+#else // POSIX: Linux and macOS
+
+namespace {
+int native(Handle socket)
+{
+    return static_cast<int>(socket);
+}
+bool wouldBlock()
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+bool setNonBlockingCloseOnExec(int fd)
+{
+    return ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 &&
+           ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) == 0;
+}
+// Linux says "don't raise SIGPIPE" per call; macOS per socket (SO_NOSIGPIPE, set by duplicate())
+// and the daemon ignores SIGPIPE besides.
+#ifdef MSG_NOSIGNAL
+constexpr int sendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+#else
+constexpr int sendFlags = MSG_DONTWAIT;
+#endif
+} // namespace
+
+void initialize() {}
+
+qint64 sendNow(Handle socket, const char *data, qint64 size)
+{
+    for (;;) {
+        const ssize_t n = ::send(native(socket), data, size_t(size), sendFlags);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return wouldBlock() ? 0 : -1;
+    }
+}
+
+qint64 receiveNow(Handle socket, char *buffer, qint64 size)
+{
+    for (;;) {
+        const ssize_t n = ::recv(native(socket), buffer, size_t(size), MSG_DONTWAIT);
+        if (n > 0)
+            return n;
+        if (n == 0)
+            return -1;
+        if (errno != EINTR)
+            return wouldBlock() ? 0 : -1;
+    }
+}
+
+Handle duplicate(Handle socket)
+{
+    // The copy shares the original's file status, non-blocking included.
+    const int copy = ::fcntl(native(socket), F_DUPFD_CLOEXEC, 0);
+#ifdef SO_NOSIGPIPE
+    const int on = 1;
+    if (copy >= 0)
+        ::setsockopt(copy, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+    return copy < 0 ? invalidHandle : copy;
+}
+
+void close(Handle socket)
+{
+    ::close(native(socket));
+}
+
+void shutdownBoth(Handle socket)
+{
+    ::shutdown(native(socket), SHUT_RDWR);
+}
+
+bool connectedPair(Handle pair[2])
+{
+    int ends[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0)
+        return false;
+    if (!setNonBlockingCloseOnExec(ends[0]) || !setNonBlockingCloseOnExec(ends[1])) {
+        ::close(ends[0]);
+        ::close(ends[1]);
+        return false;
+    }
+    pair[0] = ends[0];
+    pair[1] = ends[1];
+    return true;
+}
+
+QString lastError()
+{
+    return qt_error_string(errno);
+}
+
+#endif
+
+QString peerName(Handle socket)
+{
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getpeername(native(socket), reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        return QStringLiteral("?");
+    const QHostAddress host(reinterpret_cast<sockaddr *>(&address));
+    const quint16 port =
+        ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&address)->sin6_port
+                                            : reinterpret_cast<sockaddr_in *>(&address)->sin_port);
+    return host.toString() + QLatin1Char(':') + QString::number(port);
+}
+
+} // namespace SocketIo

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QString>
+#include <QtGlobal>
+
+// The few socket calls the server makes itself, outside Qt (direct sends on the hot path, the
+// event streams, the listening sockets), written once for Linux, macOS and Windows. A socket is
+// a descriptor on POSIX and a SOCKET on Windows; both fit a qintptr, as in Qt's own API.
+namespace SocketIo {
+
+using Handle = qintptr;
+constexpr Handle invalidHandle = -1;
+
+// Winsock must be started before the first socket call on Windows (Qt does it only when it
+// makes its first socket); elsewhere nothing. Cheap to call again.
+void initialize();
+
+// Sends what the socket takes now, never blocking and never raising SIGPIPE. Returns the bytes
+// sent (0 when the socket is full), or -1 when the connection is gone.
+qint64 sendNow(Handle socket, const char *data, qint64 size);
+
+// Reads what is there into `buffer`. Returns the bytes read, 0 when nothing is waiting, or -1
+// at the end of the stream or on an error.
+qint64 receiveNow(Handle socket, char *buffer, qint64 size);
+
+// A second handle on the same connection (not inherited by child processes, non-blocking):
+// closing the first one, as Qt does when it lets go of a socket, leaves the connection open.
+Handle duplicate(Handle socket);
+
+void close(Handle socket);
+void shutdownBoth(Handle socket); // ends the connection even while other handles are open
+
+// Two connected stream sockets, for waking a thread that waits on sockets.
+bool connectedPair(Handle pair[2]);
+
+// "address:port" of the remote end, or "?".
+QString peerName(Handle socket);
+
+// The last error of a socket call, in words.
+QString lastError();
+
+} // namespace SocketIo
