@@ -6,6 +6,12 @@
 
 #ifdef GOOP_HAVE_HIREDIS
 #include "redisbackplane.h"
+#else
+// Built without hiredis there is never a backplane (m_backplane stays empty), but its owner
+// still needs a complete type to destroy.
+class RedisBackplane
+{
+};
 #endif
 
 #include <QEventLoop>

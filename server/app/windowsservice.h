@@ -20,10 +20,11 @@ public:
     void ready();
     void stopping();
 
+    struct Connection; // to the SCM, whose callbacks are plain functions
+
 Q_SIGNALS:
     void stopRequested();
 
 private:
-    struct Connection;
     std::unique_ptr<Connection> m_connection;
 };

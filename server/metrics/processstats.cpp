@@ -1,8 +1,9 @@
 #include "processstats.h"
 
 #ifdef Q_OS_WIN
-#include <psapi.h>
 #include <windows.h>
+// after windows.h, which it needs
+#include <psapi.h>
 #else
 #include <sys/resource.h>
 #include <unistd.h>

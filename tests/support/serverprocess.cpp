@@ -3,7 +3,9 @@
 #include <QElapsedTimer>
 #include <QRegularExpression>
 
+#ifndef Q_OS_WIN
 #include <csignal>
+#endif
 
 ServerProcess::ServerProcess(QStringList extraArguments, QProcessEnvironment environment)
     : m_arguments(QStringList{QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0")} +
@@ -52,7 +54,12 @@ qint64 ServerProcess::terminate(int timeoutMs)
 {
     QElapsedTimer clock;
     clock.start();
+#ifdef Q_OS_WIN
+    // Windows has no SIGTERM for another console's process: this one ends without a goodbye.
+    m_process.kill();
+#else
     ::kill(static_cast<pid_t>(m_process.processId()), SIGTERM);
+#endif
     if (!m_process.waitForFinished(timeoutMs))
         return -1;
     return clock.elapsed();
