@@ -18,7 +18,7 @@ endfunction()
 if(WIN32)
     # Each component deploys the Qt DLLs its executable needs next to it in bin/, so either
     # can be installed alone; where both are, the shared DLLs are the same files.
-    if(goop_have_server) # not on Windows yet: the daemon is Linux-only (see the root CMakeLists)
+    if(goop_have_server)
         goop_deploy_script(goop-rendezvous server_deploy)
         install(SCRIPT ${server_deploy} COMPONENT server)
         install(FILES ${goop_docs}/DEPLOYMENT.md ${goop_docs}/API.md
@@ -46,7 +46,7 @@ elseif(APPLE AND goop_have_monitor)
         MACOSX_BUNDLE_SHORT_VERSION_STRING ${PROJECT_VERSION})
     set(bundle "Goop Monitor.app")
     set(server_in_bundle "")
-    if(goop_have_server) # not on macOS yet: the daemon is Linux-only (see the root CMakeLists)
+    if(goop_have_server)
         install(TARGETS goop-rendezvous RUNTIME DESTINATION "${bundle}/Contents/MacOS"
                 COMPONENT monitor)
         set(server_in_bundle "ADDITIONAL_EXECUTABLES \"${bundle}/Contents/MacOS/goop-rendezvous\"")

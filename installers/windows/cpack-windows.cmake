@@ -15,10 +15,10 @@ set(CPACK_PACKAGE_EXECUTABLES "goop-monitor" "Goop Monitor")
 set(CPACK_CREATE_DESKTOP_LINKS "goop-monitor")
 set(CPACK_NSIS_MENU_LINKS "doc/DEPLOYMENT.md" "Deployment guide")
 
-# The server in the background from boot: it has no Windows service entry point (ServiceMain),
-# so the Service Control Manager cannot run it; goop-rendezvous-service.ps1 registers a
-# scheduled task that starts it at boot as LOCAL SERVICE and restarts it if it exits. The
-# script is part of the server component, so this runs only when that component is chosen.
+# The server as a Windows service from boot: goop-rendezvous answers the Service Control
+# Manager itself (server/app/windowsservice.cpp); goop-rendezvous-service.ps1 registers it
+# (automatic start, LocalService, restart on failure). The script is part of the server
+# component, so this runs only when that component is chosen.
 set(CPACK_NSIS_EXTRA_INSTALL_COMMANDS [=[
   IfFileExists "$INSTDIR\bin\goop-rendezvous-service.ps1" 0 +2
     ExecWait 'powershell.exe -NoProfile -ExecutionPolicy Bypass -File "$INSTDIR\bin\goop-rendezvous-service.ps1" -Install -InstallDir "$INSTDIR"'

@@ -1,12 +1,13 @@
 <#
 .SYNOPSIS
-  Registers goop-rendezvous to run in the background from boot, or removes it.
+  Registers goop-rendezvous as a Windows service, or removes it.
 .DESCRIPTION
-  goop-rendezvous is a console program without a Windows service entry point, so the Service
-  Control Manager would kill it after 30 s. Instead this registers a scheduled task that
-  starts it at boot as LOCAL SERVICE (no rights beyond the network), listening on
-  127.0.0.1:8787, and restarts it up to 999 times, a minute apart, if it exits.
-  Run from an elevated prompt; the installer calls it with -Install and -Uninstall.
+  goop-rendezvous answers the Service Control Manager itself (it reports "running" once it
+  listens and stops within 2 s when asked), so it is registered as a plain service: started
+  automatically at boot, as NT AUTHORITY\LocalService (no rights beyond the network),
+  restarted by the SCM 5 s after a failure. Logs: the dashboard's /logs.json, or run the
+  program in a console. Run from an elevated prompt; the installer calls it with -Install
+  and -Uninstall.
 .EXAMPLE
   .\goop-rendezvous-service.ps1 -Install -InstallDir "C:\Program Files\Goop Rendezvous" -Address 0.0.0.0:8787
 #>
@@ -17,14 +18,18 @@ param(
     [string]$Address = "127.0.0.1:8787"
 )
 $ErrorActionPreference = "Stop"
-$taskName = "Goop Rendezvous"
+$serviceName = "goop-rendezvous"
+
+function Invoke-Sc {
+    & sc.exe @args | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "sc.exe $($args -join ' ') failed with $LASTEXITCODE" }
+}
 
 if ($Uninstall) {
-    if (Get-ScheduledTask -TaskName $taskName -ErrorAction SilentlyContinue) {
-        Stop-ScheduledTask -TaskName $taskName -ErrorAction SilentlyContinue
-        Unregister-ScheduledTask -TaskName $taskName -Confirm:$false
+    if (Get-Service -Name $serviceName -ErrorAction SilentlyContinue) {
+        Stop-Service -Name $serviceName -ErrorAction SilentlyContinue
+        Invoke-Sc delete $serviceName
     }
-    Get-Process goop-rendezvous -ErrorAction SilentlyContinue | Stop-Process -Force
     exit 0
 }
 if (-not $Install) {
@@ -34,12 +39,14 @@ if (-not $Install) {
 
 $exe = Join-Path $InstallDir "bin\goop-rendezvous.exe"
 if (-not (Test-Path $exe)) { throw "goop-rendezvous.exe not found at $exe" }
-$action = New-ScheduledTaskAction -Execute $exe -Argument "-addr $Address" -WorkingDirectory (Split-Path $exe)
-$trigger = New-ScheduledTaskTrigger -AtStartup
-$principal = New-ScheduledTaskPrincipal -UserId "NT AUTHORITY\LOCALSERVICE" -LogonType ServiceAccount
-$settings = New-ScheduledTaskSettingsSet -RestartCount 999 -RestartInterval (New-TimeSpan -Minutes 1) `
-    -ExecutionTimeLimit ([TimeSpan]::Zero) -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -StartWhenAvailable
-Register-ScheduledTask -TaskName $taskName -Action $action -Trigger $trigger -Principal $principal `
-    -Settings $settings -Description "Goop2 rendezvous server on $Address" -Force | Out-Null
-Start-ScheduledTask -TaskName $taskName
-Write-Output "goop-rendezvous registered as the scheduled task '$taskName' on $Address"
+if (Get-Service -Name $serviceName -ErrorAction SilentlyContinue) {
+    Stop-Service -Name $serviceName -ErrorAction SilentlyContinue
+    Invoke-Sc delete $serviceName
+}
+# sc.exe wants "name= value" as two arguments.
+Invoke-Sc create $serviceName binPath= "`"$exe`" -addr $Address" start= auto `
+    obj= "NT AUTHORITY\LocalService" DisplayName= "Goop Rendezvous"
+Invoke-Sc description $serviceName "Goop2 rendezvous server on $Address"
+Invoke-Sc failure $serviceName reset= 86400 actions= restart/5000/restart/5000/restart/60000
+Start-Service -Name $serviceName
+Write-Output "goop-rendezvous runs as the service '$serviceName' on $Address"
