@@ -44,6 +44,16 @@ QByteArrayView methodName(QHttpServerRequest::Method method)
     }
 }
 
+std::optional<QHttpServerRequest::Method> methodFromName(QByteArrayView name)
+{
+    for (const auto method : {QHttpServerRequest::Method::Get, QHttpServerRequest::Method::Head,
+                              QHttpServerRequest::Method::Post}) {
+        if (name == methodName(method))
+            return method;
+    }
+    return std::nullopt;
+}
+
 // The Allow header of a 405, e.g. "GET, HEAD".
 QByteArray allowHeader(QHttpServerRequest::Methods methods)
 {
@@ -72,43 +82,46 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
 {
     const LogSink &logs = services.logs;
     const DashboardFiles &dashboard = services.dashboard;
-    m_routes.insert(QStringLiteral("/publish"), Route{QHttpServerRequest::Method::Post,
-                                                      [this](const auto &request, auto *socket) {
-                                                          return publish(request, socket);
-                                                      }});
-    m_routes.insert(QStringLiteral("/events"),
-                    Route{QHttpServerRequest::Method::Get,
-                          [this](const auto &, auto *socket) { return openEventStream(socket); }});
-    m_routes.insert(QStringLiteral("/peers.json"),
-                    Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
-                              return std::optional(
-                                  HttpReply::json(m_services.presence.peersJson()));
-                          }});
-    m_routes.insert(QStringLiteral("/healthz"),
-                    Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
-                          [](const auto &, auto *) {
-                              HttpReply reply{200, "text/plain; charset=utf-8", "ok", {}};
-                              return std::optional(reply);
-                          }});
-    m_routes.insert(QStringLiteral("/metrics"),
-                    Route{QHttpServerRequest::Method::Get, [this](const auto &, auto *) {
-                              return std::optional(
-                                  HttpReply{200,
-                                            "text/plain; version=0.0.4; charset=utf-8",
-                                            m_services.metrics.render(m_services.gauges()),
-                                            {}});
-                          }});
-    m_routes.insert(QStringLiteral("/logs.json"),
-                    Route{QHttpServerRequest::Method::Get, [&logs](const auto &, auto *) {
-                              return std::optional(HttpReply::json(logs.recentLinesJson()));
-                          }});
+    const auto fromBytes = [this](const char *path, QHttpServerRequest::Methods methods,
+                                  Handler handler) {
+        m_routes.insert(QLatin1String(path), Route{methods, std::move(handler), true});
+    };
+    fromBytes("/publish", QHttpServerRequest::Method::Post,
+              [this](const Request &request, QTcpSocket *socket) {
+                  return publish(request.body, socket);
+              });
+    fromBytes("/peers.json", QHttpServerRequest::Method::Get,
+              [this](const Request &, QTcpSocket *) {
+                  return std::optional(HttpReply::json(m_services.presence.peersJson()));
+              });
+    fromBytes("/healthz", QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
+              [](const Request &, QTcpSocket *) {
+                  return std::optional(HttpReply{200, "text/plain; charset=utf-8", "ok", {}});
+              });
+    fromBytes("/metrics", QHttpServerRequest::Method::Get, [this](const Request &, QTcpSocket *) {
+        return std::optional(HttpReply{200,
+                                       "text/plain; version=0.0.4; charset=utf-8",
+                                       m_services.metrics.render(m_services.gauges()),
+                                       {}});
+    });
+    fromBytes("/logs.json", QHttpServerRequest::Method::Get,
+              [&logs](const Request &, QTcpSocket *) {
+                  return std::optional(HttpReply::json(logs.recentLinesJson()));
+              });
+    // QtHttpServer's door only: the stream takes the socket over, the dashboard reads a header.
+    m_routes.insert(QStringLiteral("/events"), Route{QHttpServerRequest::Method::Get,
+                                                     [this](const Request &, QTcpSocket *socket) {
+                                                         return openEventStream(socket);
+                                                     },
+                                                     false});
     for (const QString &path : dashboard.paths()) {
         m_routes.insert(path,
                         Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
-                              [&dashboard, path](const auto &request, auto *) {
+                              [&dashboard, path](const Request &request, QTcpSocket *) {
                                   return std::optional(
-                                      dashboard.reply(path, request.value("If-None-Match")));
-                              }});
+                                      dashboard.reply(path, request.whole->value("If-None-Match")));
+                              },
+                              false});
     }
 }
 
@@ -117,11 +130,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     QElapsedTimer clock;
     clock.start();
     // Taken now: a stream handed over to the event hub no longer has a peer address in Qt.
-    const QString client = lcHttp().isDebugEnabled()
-                               ? socket->peerAddress().toString() + QLatin1Char(':') +
-                                     QString::number(socket->peerPort())
-                               : QString();
-    const QByteArrayView method = methodName(request.method());
+    const QString client = clientName(socket);
     const QString path = request.url().path();
     const auto found = m_routes.constFind(path);
 
@@ -132,18 +141,60 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         reply = HttpReply::text(405, "method not allowed");
         reply->extraHeaders += allowHeader(found->methods);
     } else {
-        reply = found->handler(request, socket);
+        const QByteArray body = request.body();
+        reply = found->handler(Request{request.method(), body, &request}, socket);
     }
+    finish(reply, request.method() == QHttpServerRequest::Method::Head, socket);
+    account(methodName(request.method()), path.toUtf8(), reply, clock, client);
+    return true;
+}
+
+bool ApiServer::answerDirectly(const ConnectionGuard::RawRequest &request, QTcpSocket *socket)
+{
+    // What QtHttpServer would decode or route differently (an escaped path, another method, a
+    // query string aside) is left to it.
+    const std::optional<QHttpServerRequest::Method> method = methodFromName(request.method);
+    const qsizetype query = request.target.indexOf('?');
+    const QByteArrayView path = query < 0 ? request.target : request.target.first(query);
+    if (!method || path.contains('%'))
+        return false;
+    const auto found = m_routes.constFind(QString::fromLatin1(path));
+    if (found == m_routes.cend() || !found->fromBytes || !found->methods.testFlag(*method))
+        return false;
+    QElapsedTimer clock;
+    clock.start();
+    const std::optional<HttpReply> reply =
+        found->handler(Request{*method, request.body, nullptr}, socket);
+    finish(reply, *method == QHttpServerRequest::Method::Head, socket);
+    account(request.method, path, reply, clock, clientName(socket));
+    return true;
+}
+
+QString ApiServer::clientName(QTcpSocket *socket)
+{
+    return lcHttp().isDebugEnabled() ? socket->peerAddress().toString() + QLatin1Char(':') +
+                                           QString::number(socket->peerPort())
+                                     : QString();
+}
+
+void ApiServer::finish(const std::optional<HttpReply> &reply, bool headOnly, QTcpSocket *socket)
+{
     ConnectionGuard *guard = ConnectionGuard::of(socket);
     if (reply && !reply->later)
-        guard->reply(reply->serialize(request.method() == QHttpServerRequest::Method::Head));
+        guard->reply(reply->serialize(headOnly));
     guard->handled();
+}
+
+void ApiServer::account(QByteArrayView method, QByteArrayView path,
+                        const std::optional<HttpReply> &reply, const QElapsedTimer &clock,
+                        const QString &client)
+{
     const int status = reply ? reply->status : 200;
-    m_services.metrics.countRequest(ServerMetrics::routeFor(path.toUtf8()), status,
+    m_services.metrics.countRequest(ServerMetrics::routeFor(path), status,
                                     std::chrono::nanoseconds(clock.nsecsElapsed()));
-    qCDebug(lcHttp, "%s %s %d %.3f ms %s", method.data(), qPrintable(path), status,
-            static_cast<double>(clock.nsecsElapsed()) / 1e6, qPrintable(client));
-    return true;
+    qCDebug(lcHttp, "%.*s %.*s %d %.3f ms %s", int(method.size()), method.data(), int(path.size()),
+            path.data(), status, static_cast<double>(clock.nsecsElapsed()) / 1e6,
+            qPrintable(client));
 }
 
 void ApiServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
@@ -152,9 +203,9 @@ void ApiServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
     socket->write(HttpReply::text(404, "404 page not found").serialize());
 }
 
-std::optional<HttpReply> ApiServer::publish(const QHttpServerRequest &request, QTcpSocket *socket)
+std::optional<HttpReply> ApiServer::publish(QByteArrayView body, QTcpSocket *socket)
 {
-    auto parsed = PresenceMessage::parse(request.body());
+    auto parsed = PresenceMessage::parse(body);
     if (auto *error = std::get_if<PresenceMessage::Error>(&parsed)) {
         qCInfo(lcHttp, "publish rejected: %s", error->text.constData());
         m_services.metrics.countPublishRejected(ServerMetrics::rejectionFor(error->text));

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "connectionguard.h"
 #include "httpreply.h"
 #include "servermetrics.h"
 
 #include <QAbstractHttpServer>
+#include <QElapsedTimer>
 #include <QHttpServerRequest>
 
 #include <functional>
@@ -35,24 +37,42 @@ public:
 
     explicit ApiServer(const Services &services, QObject *parent = nullptr);
 
+    // The guard's fast lane: answers a request for a route that needs only the method and the
+    // body (publish, peers.json, healthz, metrics, logs.json) from its bytes, exactly as
+    // handleRequest() would, without QtHttpServer's request object; false for anything else.
+    bool answerDirectly(const ConnectionGuard::RawRequest &request, QTcpSocket *socket);
+
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    // What a handler sees of a request; `whole` only through QtHttpServer's door.
+    struct Request
+    {
+        QHttpServerRequest::Method method;
+        QByteArrayView body;
+        const QHttpServerRequest *whole;
+    };
     // A handler's answer; nullopt when it has taken the socket over (an event stream).
-    using Handler =
-        std::function<std::optional<HttpReply>(const QHttpServerRequest &, QTcpSocket *)>;
+    using Handler = std::function<std::optional<HttpReply>(const Request &, QTcpSocket *)>;
     struct Route
     {
         QHttpServerRequest::Methods methods;
         Handler handler;
+        bool fromBytes; // needs neither `whole` nor the socket to itself: fast lane allowed
     };
 
-    std::optional<HttpReply> publish(const QHttpServerRequest &request, QTcpSocket *socket);
+    std::optional<HttpReply> publish(QByteArrayView body, QTcpSocket *socket);
     std::optional<HttpReply> openEventStream(QTcpSocket *socket);
     void startStreamAfterPendingWrites(QTcpSocket *socket, const QByteArray &greeting);
     void handOverStream(QTcpSocket *socket, const QByteArray &greeting);
+
+    // What every answered request ends with, through either door.
+    static QString clientName(QTcpSocket *socket); // for the debug log, when it is on
+    static void finish(const std::optional<HttpReply> &reply, bool headOnly, QTcpSocket *socket);
+    void account(QByteArrayView method, QByteArrayView path, const std::optional<HttpReply> &reply,
+                 const QElapsedTimer &clock, const QString &client);
 
     Services m_services;
     QHash<QString, Route> m_routes;

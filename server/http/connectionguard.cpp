@@ -49,8 +49,9 @@ bool hasToken(QByteArrayView list, QByteArrayView token)
 } // namespace
 
 ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
-                                 ServerMetrics &metrics)
-    : QObject(socket), m_socket(socket), m_limits(limits), m_budget(budget), m_metrics(metrics)
+                                 ServerMetrics &metrics, FastLane fastLane)
+    : QObject(socket), m_socket(socket), m_limits(limits), m_budget(budget), m_metrics(metrics),
+      m_fastLane(std::move(fastLane))
 {
     socket->setProperty(guardProperty, QVariant::fromValue(static_cast<QObject *>(this)));
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::inspect);
@@ -139,10 +140,15 @@ void ConnectionGuard::inspect()
     }
     const qint64 available = m_socket->bytesAvailable();
     qint64 pos = 0;
-    QByteArray chunk; // peeked lazily: body bytes are only counted, never copied
+    qint64 requestStart = -1; // where the request being read began, when in this chunk
+    qint64 bodyStart = 0;
+    qint64 readOut = 0; // the front of the chunk, answered by the fast lane and read out
+    QByteArray chunk;   // peeked lazily: body bytes are only counted, never copied
     const auto bytesAt = [&](qint64 offset, qint64 count) {
-        if (chunk.size() < offset + count)
+        if (chunk.size() < offset + count) {
+            Q_ASSERT(readOut == 0); // offsets count from where the chunk began
             chunk = m_socket->peek(available);
+        }
         return QByteArrayView(chunk).sliced(offset, count);
     };
     while (pos < available) {
@@ -150,7 +156,7 @@ void ConnectionGuard::inspect()
             return; // what follows a request that closes the connection is never parsed
         if (m_state == State::Idle) {
             m_state = State::Head;
-            m_timer.start(m_limits.requestTimeout);
+            requestStart = pos;
         }
         if (m_state == State::Head) {
             const qsizetype searchFrom = m_head.size();
@@ -160,24 +166,56 @@ void ConnectionGuard::inspect()
             if (end < 0) {
                 if (m_head.size() > m_limits.maxHeaderBytes)
                     return reject(431, "request header too large");
-                return;
+                break;
             }
             pos += end - searchFrom;
             if (!inspectHead(QByteArrayView(m_head).first(end)))
                 return;
             m_head.clear();
-            if (m_bodyLeft == 0)
-                finishRequest();
-            else
+            bodyStart = pos;
+            if (m_bodyLeft > 0) {
                 m_state = State::Body;
-            continue;
+                continue;
+            }
+        } else {
+            const qint64 take = qMin<qint64>(m_bodyLeft, available - pos);
+            m_bodyLeft -= take;
+            pos += take;
+            if (m_bodyLeft > 0)
+                continue;
         }
-        const qint64 take = qMin<qint64>(m_bodyLeft, available - pos);
-        m_bodyLeft -= take;
-        pos += take;
-        if (m_bodyLeft == 0)
-            finishRequest();
+        finishRequest();
+        // Only a request at the front of what QtHttpServer would read next, and one that keeps
+        // the connection open (a close is QtHttpServer's to carry out, in order).
+        if (m_fastLane && requestStart == readOut && m_state == State::Idle &&
+            takeFastLane(bytesAt(requestStart, pos - requestStart), bodyStart - requestStart))
+            readOut = pos;
     }
+    // One timer restart per chunk, not two per request: the idle timeout from the last
+    // complete request, or the request timeout from the start of one begun in this chunk.
+    if (m_state == State::Idle)
+        m_timer.start(m_limits.idleTimeout);
+    else if (requestStart >= 0)
+        m_timer.start(m_limits.requestTimeout);
+}
+
+bool ConnectionGuard::takeFastLane(QByteArrayView request, qsizetype headLength)
+{
+    // inspectHead() has checked the request line: "METHOD SP target SP version".
+    const qsizetype methodEnd = request.indexOf(' ');
+    const qsizetype targetEnd = request.indexOf(' ', methodEnd + 1);
+    const RawRequest raw{request.first(methodEnd),
+                         request.sliced(methodEnd + 1, targetEnd - methodEnd - 1),
+                         request.sliced(headLength)};
+    if (!m_fastLane(raw, m_socket))
+        return false;
+    // QtHttpServer 6.4 keeps a read transaction open on the socket between requests, and bytes
+    // read inside one stay buffered until it is committed. Nothing of it is pending here (this
+    // request is at the front), so commit it: the bytes read out below are then gone for good.
+    if (m_socket->isTransactionStarted())
+        m_socket->commitTransaction();
+    m_socket->skip(request.size());
+    return true;
 }
 
 bool ConnectionGuard::inspectHead(QByteArrayView head)
@@ -263,7 +301,6 @@ bool ConnectionGuard::inspectHead(QByteArrayView head)
 void ConnectionGuard::finishRequest()
 {
     m_state = State::Idle;
-    m_timer.start(m_limits.idleTimeout);
     ++m_requestsSeen;
     if (!m_closeAfterResponse)
         return;

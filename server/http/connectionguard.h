@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 
 class ConnectionBudget;
 class ServerMetrics;
@@ -19,6 +20,11 @@ class QTcpSocket;
 //
 // It connects to readyRead before QtHttpServer does, so it sees each chunk first (peek), and
 // it consumes a rejected request itself so that QtHttpServer never handles it.
+//
+// Having parsed a request anyway, it also offers it to a fast lane: a complete request at the
+// front of the connection that the lane answers from its bytes (POST /publish, the hot path)
+// is read out of the socket, so QtHttpServer never builds a request object for it. Anything
+// else, and everything after it in the same chunk, goes to QtHttpServer as before.
 class ConnectionGuard : public QObject
 {
     Q_OBJECT
@@ -33,10 +39,21 @@ public:
         std::chrono::milliseconds idleTimeout{120000};
     };
 
+    // A complete, validated request, as the fast lane sees it.
+    struct RawRequest
+    {
+        QByteArrayView method;
+        QByteArrayView target;
+        QByteArrayView body;
+    };
+    // Answers the request (through reply() or owe(), then handled()) and returns true, or
+    // returns false at once, having done nothing, to leave it to QtHttpServer.
+    using FastLane = std::function<bool(const RawRequest &, QTcpSocket *)>;
+
     // Becomes the socket's child and holds the connection's place in `budget` (taken by the
     // caller) until the socket is gone or handOver() passes it on.
     ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
-                    ServerMetrics &metrics);
+                    ServerMetrics &metrics, FastLane fastLane = {});
     ~ConnectionGuard() override;
 
     static ConnectionGuard *of(QTcpSocket *socket);
@@ -84,6 +101,7 @@ private:
     void inspect();
     bool inspectHead(QByteArrayView head); // false when the request was rejected
     void finishRequest();
+    bool takeFastLane(QByteArrayView request, qsizetype headLength);
     void reject(int status, QByteArrayView reason);
     void timedOut();
     void write(const QByteArray &bytes);
@@ -93,6 +111,7 @@ private:
     const Limits m_limits;
     ConnectionBudget &m_budget;
     ServerMetrics &m_metrics;
+    const FastLane m_fastLane;
     bool m_handedOver = false;
     State m_state = State::Idle;
     QByteArray m_head;

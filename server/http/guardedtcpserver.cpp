@@ -9,8 +9,10 @@
 #include <QTcpSocket>
 
 GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
-                                   ServerMetrics &metrics, QObject *parent)
-    : QTcpServer(parent), m_limits(limits), m_budget(budget), m_metrics(metrics)
+                                   ServerMetrics &metrics, ConnectionGuard::FastLane fastLane,
+                                   QObject *parent)
+    : QTcpServer(parent), m_limits(limits), m_budget(budget), m_metrics(metrics),
+      m_fastLane(std::move(fastLane))
 {}
 
 void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
@@ -39,6 +41,6 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
     }
     // Small writes (SSE greetings, 204s) go out at once, as Go's net/http does.
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    new ConnectionGuard(socket, m_limits, m_budget, m_metrics);
+    new ConnectionGuard(socket, m_limits, m_budget, m_metrics, m_fastLane);
     addPendingConnection(socket);
 }

@@ -17,7 +17,8 @@ class GuardedTcpServer : public QTcpServer
 
 public:
     GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
-                     ServerMetrics &metrics, QObject *parent = nullptr);
+                     ServerMetrics &metrics, ConnectionGuard::FastLane fastLane,
+                     QObject *parent = nullptr);
 
 protected:
     void incomingConnection(qintptr socketDescriptor) override;
@@ -26,5 +27,6 @@ private:
     const ConnectionGuard::Limits m_limits;
     ConnectionBudget &m_budget;
     ServerMetrics &m_metrics;
+    const ConnectionGuard::FastLane m_fastLane;
     qint64 m_refusedSinceLastLog = 0;
 };

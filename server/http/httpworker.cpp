@@ -28,7 +28,11 @@ HttpWorker::HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::
         m_context,
         [&] {
             auto *api = new ApiServer(services, m_context);
-            auto *listener = new GuardedTcpServer(limits, services.budget, services.metrics);
+            auto *listener = new GuardedTcpServer(
+                limits, services.budget, services.metrics,
+                [api](const ConnectionGuard::RawRequest &request, QTcpSocket *socket) {
+                    return api->answerDirectly(request, socket);
+                });
             if (listener->setSocketDescriptor(listeningSocket)) {
                 api->bind(listener);
                 m_listening = true;

@@ -22,6 +22,40 @@ QByteArray publishRequest(const QByteArray &body, const QByteArray &extraHeaders
            "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
+// Writes each piece (a pause between them, so that each arrives alone), then reads until the
+// server closes the connection or 5 s pass; everything it answered.
+QByteArray exchange(quint16 port, const QList<QByteArray> &pieces)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return "not connected";
+    QByteArray answers;
+    for (const QByteArray &piece : pieces) {
+        socket.write(piece);
+        socket.waitForBytesWritten(1000);
+        socket.waitForReadyRead(100);
+        answers += socket.readAll();
+    }
+    QElapsedTimer clock;
+    clock.start();
+    while (socket.state() == QAbstractSocket::ConnectedState && clock.elapsed() < 5000) {
+        socket.waitForReadyRead(200);
+        answers += socket.readAll();
+    }
+    return answers + socket.readAll();
+}
+
+// The status codes of the responses in `answers`, in order.
+QList<QByteArray> statuses(const QByteArray &answers)
+{
+    QList<QByteArray> found;
+    for (qsizetype at = answers.indexOf("HTTP/1.1 "); at >= 0;
+         at = answers.indexOf("HTTP/1.1 ", at + 1))
+        found.append(answers.mid(at + 9, 3));
+    return found;
+}
+
 } // namespace
 
 class TestLimits : public QObject
@@ -208,27 +242,9 @@ private Q_SLOTS:
         QVERIFY(server.start());
         const QByteArray healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
         const QByteArray closing = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        // All in one write: a pipelining client.
         const auto exchange = [&](const QByteArray &requests) {
-            QTcpSocket socket;
-            socket.connectToHost(QHostAddress::LocalHost, server.port());
-            if (!socket.waitForConnected(5000))
-                return QByteArray("not connected");
-            socket.write(requests); // all in one write: a pipelining client
-            QByteArray answers;
-            QElapsedTimer clock;
-            clock.start();
-            while (socket.state() == QAbstractSocket::ConnectedState && clock.elapsed() < 5000) {
-                socket.waitForReadyRead(200);
-                answers += socket.readAll();
-            }
-            return answers + socket.readAll();
-        };
-        const auto statuses = [](const QByteArray &answers) {
-            QList<QByteArray> found;
-            for (qsizetype at = answers.indexOf("HTTP/1.1 "); at >= 0;
-                 at = answers.indexOf("HTTP/1.1 ", at + 1))
-                found.append(answers.mid(at + 9, 3));
-            return found;
+            return ::exchange(server.port(), {requests});
         };
         const QByteArray publish = publishRequest(R"({"type":"online","peerId":"piped"})");
         // Every request answered, in order, and the connection closed after the one asking.
@@ -237,6 +253,38 @@ private Q_SLOTS:
         // Nothing after a request that closes the connection is parsed (it used to spin).
         QCOMPARE(statuses(exchange(closing + healthz)), (QList<QByteArray>{"200"}));
         QCOMPARE(HttpClient(server.port()).get("/healthz").body, QByteArray("ok"));
+    }
+
+    // Requests the guard answers itself (publish, peers.json: the fast lane) and those it leaves
+    // to QtHttpServer (the dashboard), mixed on one connection, pipelined and one at a time:
+    // answered in order, each seeing every publish before it.
+    void bothDoorsKeepTheOrder()
+    {
+        ServerProcess server({"--threads", "1"});
+        QVERIFY(server.start());
+        const auto publish = [](const char *peer) {
+            return publishRequest(R"({"type":"online","peerId":")" + QByteArray(peer) + R"("})");
+        };
+        const QByteArray dashboard = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        const QByteArray peers = "GET /peers.json HTTP/1.1\r\nHost: x\r\n\r\n";
+        const QByteArray closing = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+        QByteArray answers =
+            exchange(server.port(), {publish("a") + dashboard + publish("b") + peers + closing});
+        QCOMPARE(statuses(answers), (QList<QByteArray>{"204", "200", "204", "200", "200"}));
+        QVERIFY(answers.contains(R"("peer_id":"a")") && answers.contains(R"("peer_id":"b")"));
+
+        answers = exchange(server.port(),
+                           {publish("c"), dashboard, publish("d"), peers, publish("e"), closing});
+        QCOMPARE(statuses(answers), (QList<QByteArray>{"204", "200", "204", "200", "204", "200"}));
+        const qsizetype list =
+            answers.lastIndexOf("HTTP/1.1 200", answers.lastIndexOf("HTTP/1.1 204"));
+        QVERIFY(answers.indexOf(R"("peer_id":"d")", list) > list);
+        QVERIFY(answers.indexOf(R"("peer_id":"e")", list) < 0); // published after the list
+        // Every request counted once, through whichever door it came.
+        const QByteArray metrics = HttpClient(server.port()).get("/metrics").body;
+        QVERIFY2(metrics.contains(R"(goop_http_requests_total{route="/publish",status="204"} 5)"),
+                 metrics.constData());
     }
 
     // Mangled requests in random pieces: whatever comes, the server answers or closes, and
