@@ -43,9 +43,6 @@ SignalWatcher::~SignalWatcher()
     ::SetConsoleCtrlHandler(&handleConsoleEvent, FALSE);
 }
 
-void SignalWatcher::handle(int) {}
-void SignalWatcher::readSignal() {}
-
 #else
 
 namespace {

@@ -20,8 +20,10 @@ Q_SIGNALS:
     void stopRequested(int signalNumber);
 
 private:
+#ifndef Q_OS_WIN
     static void handle(int signalNumber);
     void readSignal();
 
     QSocketNotifier *m_notifier = nullptr;
+#endif
 };
