@@ -29,7 +29,7 @@ $events = Start-Process curl.exe -ArgumentList "-sN", "--max-time", "4", "$base/
 Start-Sleep -Milliseconds 700
 Publish $base "online" "smoke-peer"
 $peers = Invoke-RestMethod "$base/peers.json"
-if (-not ($peers | Where-Object { $_.peerId -eq "smoke-peer" })) { throw "/peers.json lacks the peer" }
+if (-not ($peers | Where-Object { $_.peer_id -eq "smoke-peer" })) { throw "/peers.json lacks the peer" }
 $bad = try { Invoke-WebRequest -Method Post "$base/publish" -Body "{" -UseBasicParsing; 0 } catch { $_.Exception.Response.StatusCode.value__ }
 if ($bad -ne 400) { throw "a malformed publish answered $bad, not 400" }
 $events.WaitForExit()
