@@ -5,11 +5,8 @@
 #include "logsink.h"
 #include "processstats.h"
 #include "rendezvousserver.h"
+#include "servicemanager.h"
 #include "signalwatcher.h"
-#include "systemdnotifier.h"
-#ifdef Q_OS_WIN
-#include "windowsservice.h"
-#endif
 
 #include <QCoreApplication>
 #include <QTimer>
@@ -58,19 +55,13 @@ int runDaemon(const ServerConfig &config)
                                    : int(qMax<qint64>(16, openFiles - reservedDescriptors));
 
     SignalWatcher signalWatcher;
-    SystemdNotifier systemd;
-#ifdef Q_OS_WIN
-    WindowsService windowsService;
-#endif
+    ServiceManager serviceManager;
     RendezvousServer server(config, maxConnections, sink);
     const auto stop = [&](const QString &reason) {
         if (server.isStopped())
             return;
         qCInfo(lcApp, "stopping %s", qPrintable(reason));
-        systemd.stopping(QStringLiteral("Stopping ") + reason);
-#ifdef Q_OS_WIN
-        windowsService.stopping();
-#endif
+        serviceManager.stopping(QStringLiteral("Stopping ") + reason);
         server.stop();
         enforceStopDeadline();
         QTimer::singleShot(closingGrace, qApp, &QCoreApplication::quit);
@@ -79,10 +70,8 @@ int runDaemon(const ServerConfig &config)
     QObject::connect(&signalWatcher, &SignalWatcher::stopRequested, &server, [&](int signalNumber) {
         stop(QStringLiteral("on signal %1").arg(signalNumber));
     });
-#ifdef Q_OS_WIN
-    QObject::connect(&windowsService, &WindowsService::stopRequested, &server,
+    QObject::connect(&serviceManager, &ServiceManager::stopRequested, &server,
                      [&] { stop(QStringLiteral("as the service manager asked")); });
-#endif
     if (!server.waitForCluster(clusterStartWait) && !server.isStopped())
         qCWarning(lcApp,
                   "starting without the cluster's state: Redis did not answer within %lld ms",
@@ -95,6 +84,7 @@ int runDaemon(const ServerConfig &config)
     if (const auto error = server.listen()) {
         Logging::uninstall();
         std::fprintf(stderr, "goop-rendezvous: %s\n", qPrintable(*error));
+        serviceManager.failed(1);
         return 1;
     }
     qCInfo(lcApp,
@@ -102,10 +92,7 @@ int runDaemon(const ServerConfig &config)
            GOOP_VERSION, static_cast<long long>(openFiles),
            static_cast<long long>(config.peerTtl.count()),
            static_cast<long long>(config.heartbeat.count()));
-    systemd.ready(QStringLiteral("Serving on %1").arg(server.url()));
-#ifdef Q_OS_WIN
-    windowsService.ready();
-#endif
+    serviceManager.ready(QStringLiteral("Serving on %1").arg(server.url()));
 
     const int exitCode = QCoreApplication::exec();
     qCInfo(lcApp, "stopped");

@@ -21,15 +21,18 @@ struct WindowsService::Connection
     SERVICE_STATUS status{};
     QPointer<WindowsService> owner;
     std::mutex reporting; // the Qt thread and the dispatcher's both report
+    int exitCode = 0;     // set before `finished`, read after it
 
-    void report(DWORD state, DWORD exitCode = NO_ERROR)
+    void report(DWORD state)
     {
         std::lock_guard<std::mutex> lock(reporting);
         status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
         status.dwCurrentState = state;
         status.dwControlsAccepted =
             state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
-        status.dwWin32ExitCode = exitCode;
+        const bool failed = state == SERVICE_STOPPED && exitCode != 0;
+        status.dwWin32ExitCode = failed ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
+        status.dwServiceSpecificExitCode = failed ? DWORD(exitCode) : 0;
         // Pending states promise progress within this many milliseconds (the stop takes < 2 s).
         status.dwWaitHint =
             state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING ? 5000 : 0;
@@ -121,4 +124,10 @@ void WindowsService::stopping()
 {
     if (m_connection)
         m_connection->report(SERVICE_STOP_PENDING);
+}
+
+void WindowsService::failed(int exitCode)
+{
+    if (m_connection)
+        m_connection->exitCode = exitCode;
 }

@@ -19,6 +19,7 @@ public:
     bool isActive() const;
     void ready();
     void stopping();
+    void failed(int exitCode); // "stopped" then carries it, so that the SCM's recovery applies
 
     struct Connection; // to the SCM, whose callbacks are plain functions
 
