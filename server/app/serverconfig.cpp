@@ -122,7 +122,8 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     const QCommandLineOption threads(
         QStringLiteral("threads"),
         QStringLiteral(
-            "HTTP threads (and as many event-stream writers). Default: the number of CPU cores."),
+            "HTTP threads (one off Linux) and as many event-stream writers. Default: the number of "
+            "CPU cores."),
         QStringLiteral("N"));
     const QCommandLineOption redis(
         QStringLiteral("redis"),
