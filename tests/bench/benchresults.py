@@ -25,3 +25,22 @@ def get(raw, group, *path):
             return None
         value = value[part]
     return value
+
+
+def write_report(path, raw, **figures):
+    """Writes the run's facts (machine, commit, duration, load), `figures` and the raw
+    measurements as one JSON file, and says where."""
+    facts = raw.get("all", {})
+    report = {
+        "machine": facts.get("machine"),
+        "commit": facts.get("commit"),
+        "seconds": facts.get("seconds"),
+        "load_average_before": facts.get("load_before"),
+        "load_average_after": facts.get("load_after"),
+        "quick": facts.get("quick") == 1,
+        **figures,
+        "raw": raw,
+    }
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(report, out, indent=2)
+    print("figures written to " + path)

@@ -241,12 +241,11 @@ record_run_facts "$started" "$machine"
 
 # --- the report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$BUILD/benchmark.json" <<'PYTHON'
-import json
 import os
 import sys
 
 sys.path.insert(0, os.environ["GOOP_BENCH_DIR"])
-from benchresults import load, get as get_raw  # noqa: E402
+from benchresults import load, get as get_raw, write_report  # noqa: E402
 
 raw = load(sys.argv[1])
 
@@ -391,19 +390,5 @@ print("machine: %s; load average before %s, after %s; %s s" % (
 if get("all", "quick") == 1:
     print("GOOP_BENCH_QUICK=1: reduced loads, the figures are not comparable with the goals")
 
-report = {
-    "machine": get("all", "machine"),
-    "commit": get("all", "commit"),
-    "seconds": get("all", "seconds"),
-    "load_average_before": get("all", "load_before"),
-    "load_average_after": get("all", "load_after"),
-    "quick": get("all", "quick") == 1,
-    "ours": ours,
-    "reference": ref,
-    "goals": goals,
-    "raw": raw,
-}
-with open(sys.argv[2], "w", encoding="utf-8") as out:
-    json.dump(report, out, indent=2)
-print("figures written to " + sys.argv[2])
+write_report(sys.argv[2], raw, ours=ours, reference=ref, goals=goals)
 PYTHON
