@@ -166,45 +166,45 @@ void StreamWriter::send(Stream *stream, const char *data, qsizetype size)
         close(stream);
         return;
     }
-    if (stream->waitingForWritable) {
+    if (!stream->backlog.isEmpty()) {
         stream->backlog.append(data, size);
         return;
     }
-    qsizetype written = 0;
-    while (written < size) {
-        const qint64 n = SocketIo::sendNow(stream->fd, data + written, size - written);
-        if (n < 0) {
-            close(stream); // the client is gone
-            return;
-        }
-        if (n == 0)
-            break;
-        written += n;
-    }
-    if (written == size)
+    const qint64 written = sendWhatFits(stream, data, size);
+    if (written < 0 || written == size)
         return;
     stream->backlog.append(data + written, size - written);
-    stream->waitingForWritable = true;
     m_poller->watchOutput(stream->fd, stream, true);
 }
 
 void StreamWriter::flush(Stream *stream)
 {
-    while (stream->sent < stream->backlog.size()) {
-        const qint64 n = SocketIo::sendNow(stream->fd, stream->backlog.constData() + stream->sent,
-                                           stream->backlog.size() - stream->sent);
-        if (n < 0) {
-            close(stream);
-            return;
-        }
-        if (n == 0)
-            return;
-        stream->sent += n;
-    }
+    const qint64 written = sendWhatFits(stream, stream->backlog.constData() + stream->sent,
+                                        stream->backlog.size() - stream->sent);
+    if (written < 0)
+        return;
+    stream->sent += written;
+    if (stream->sent < stream->backlog.size())
+        return;
     stream->backlog.clear();
     stream->sent = 0;
-    stream->waitingForWritable = false;
     m_poller->watchOutput(stream->fd, stream, false);
+}
+
+qint64 StreamWriter::sendWhatFits(Stream *stream, const char *data, qint64 size)
+{
+    qint64 written = 0;
+    while (written < size) {
+        const qint64 n = SocketIo::sendNow(stream->fd, data + written, size - written);
+        if (n < 0) {
+            close(stream); // the client is gone
+            return -1;
+        }
+        if (n == 0)
+            break;
+        written += n;
+    }
+    return written;
 }
 
 void StreamWriter::discardInput(Stream *stream)

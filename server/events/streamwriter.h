@@ -33,9 +33,8 @@ private:
     struct Stream
     {
         SocketIo::Handle fd = SocketIo::invalidHandle;
-        QByteArray backlog; // bytes the socket has not taken yet
+        QByteArray backlog; // bytes the socket has not taken yet; while any, it waits for room
         qsizetype sent = 0; // of backlog
-        bool waitingForWritable = false;
     };
 
     void run();
@@ -43,6 +42,8 @@ private:
     void deliver(QByteArrayView frames, qint64 frameCount);
     void send(Stream *stream, const char *data, qsizetype size);
     void flush(Stream *stream);
+    // What the socket takes now, without waiting; -1 when the client is gone (then closed).
+    qint64 sendWhatFits(Stream *stream, const char *data, qint64 size);
     void discardInput(Stream *stream);
     void close(Stream *stream);
 

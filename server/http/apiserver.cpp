@@ -72,9 +72,6 @@ const QByteArray eventStreamHead = QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
                                                      "Connection: keep-alive\r\n"
                                                      "X-Accel-Buffering: no\r\n");
 
-// Writes `bytes` to the socket at once when nothing is queued before them, instead of through
-// Qt's buffer and a later event-loop turn: one copy and one poll() fewer per request. What
-// the kernel does not take goes to Qt's buffer, after which Qt keeps the order.
 } // namespace
 
 ApiServer::ApiServer(const Services &services, QObject *parent)
