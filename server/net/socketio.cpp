@@ -3,6 +3,7 @@
 #include <QHostAddress>
 
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #ifdef Q_OS_WIN
@@ -34,6 +35,19 @@ bool setNonBlocking(SOCKET socket)
     u_long on = 1;
     return ::ioctlsocket(socket, FIONBIO, &on) == 0;
 }
+Handle newStreamSocket(int family)
+{
+    const SOCKET socket = ::WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, nullptr, 0,
+                                       WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    return socket == INVALID_SOCKET ? invalidHandle : Handle(socket);
+}
+void setOption(Handle socket, int level, int option, int value)
+{
+    ::setsockopt(native(socket), level, option, reinterpret_cast<const char *>(&value),
+                 sizeof value);
+}
+// SO_REUSEADDR on Windows would let another process take the port from under us.
+constexpr int reuseAddressOption = SO_EXCLUSIVEADDRUSE;
 } // namespace
 
 void initialize()
@@ -150,6 +164,22 @@ constexpr int sendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
 #else
 constexpr int sendFlags = MSG_DONTWAIT;
 #endif
+Handle newStreamSocket(int family)
+{
+#ifdef Q_OS_LINUX
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+    const int fd = ::socket(family, SOCK_STREAM, 0);
+    if (fd >= 0)
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    return fd < 0 ? invalidHandle : fd;
+}
+void setOption(Handle socket, int level, int option, int value)
+{
+    ::setsockopt(native(socket), level, option, &value, sizeof value);
+}
+constexpr int reuseAddressOption = SO_REUSEADDR;
 } // namespace
 
 void initialize() {}
@@ -221,6 +251,61 @@ QString lastError()
 }
 
 #endif
+
+Handle listen(const QHostAddress &host, quint16 port, bool sharePort, QString *error)
+{
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    const bool dualStack = host == QHostAddress(QHostAddress::Any);
+    if (host.protocol() == QAbstractSocket::IPv6Protocol || dualStack) {
+        auto *v6 = reinterpret_cast<sockaddr_in6 *>(&address);
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        const Q_IPV6ADDR bytes =
+            dualStack ? QHostAddress(QHostAddress::AnyIPv6).toIPv6Address() : host.toIPv6Address();
+        std::memcpy(&v6->sin6_addr, &bytes, sizeof bytes);
+        v6->sin6_scope_id = host.scopeId().toUInt();
+        length = sizeof(sockaddr_in6);
+    } else {
+        auto *v4 = reinterpret_cast<sockaddr_in *>(&address);
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        v4->sin_addr.s_addr = htonl(host.toIPv4Address());
+        length = sizeof(sockaddr_in);
+    }
+    initialize();
+    const Handle socket = newStreamSocket(address.ss_family);
+    if (socket == invalidHandle) {
+        *error = lastError().toLower();
+        return invalidHandle;
+    }
+    setOption(socket, SOL_SOCKET, reuseAddressOption, 1);
+#ifdef Q_OS_LINUX
+    if (sharePort)
+        setOption(socket, SOL_SOCKET, SO_REUSEPORT, 1);
+#else
+    Q_UNUSED(sharePort)
+#endif
+    if (address.ss_family == AF_INET6)
+        setOption(socket, IPPROTO_IPV6, IPV6_V6ONLY, dualStack ? 0 : 1);
+    if (::bind(native(socket), reinterpret_cast<sockaddr *>(&address), length) != 0 ||
+        ::listen(native(socket), 4096) != 0) {
+        *error = lastError().toLower();
+        close(socket);
+        return invalidHandle;
+    }
+    return socket;
+}
+
+quint16 localPort(Handle socket)
+{
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    ::getsockname(native(socket), reinterpret_cast<sockaddr *>(&address), &length);
+    return ntohs(address.ss_family == AF_INET6
+                     ? reinterpret_cast<sockaddr_in6 *>(&address)->sin6_port
+                     : reinterpret_cast<sockaddr_in *>(&address)->sin_port);
+}
 
 QString peerName(Handle socket)
 {

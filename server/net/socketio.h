@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QHostAddress>
 #include <QString>
 #include <QtGlobal>
 
@@ -29,6 +30,21 @@ Handle duplicate(Handle socket);
 
 void close(Handle socket);
 void shutdownBoth(Handle socket); // ends the connection even while other handles are open
+
+// Linux spreads one port's connections over the sockets listening on it with SO_REUSEPORT.
+// Elsewhere the option does not balance (BSD and macOS hand every connection to one socket) or
+// does not exist (Windows).
+#ifdef Q_OS_LINUX
+constexpr bool kernelSpreadsSharedPort = true;
+#else
+constexpr bool kernelSpreadsSharedPort = false;
+#endif
+
+// A bound, listening TCP socket (not inherited by child processes); invalidHandle and a
+// one-line `error` on failure. The "any" address listens on IPv6 and IPv4 at once. With
+// `sharePort` (Linux only) other sockets may listen on the same port.
+Handle listen(const QHostAddress &host, quint16 port, bool sharePort, QString *error);
+quint16 localPort(Handle socket);
 
 // Two connected stream sockets, for waking a thread that waits on sockets.
 bool connectedPair(Handle pair[2]);
