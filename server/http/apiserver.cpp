@@ -81,7 +81,7 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
     const DashboardFiles &dashboard = services.dashboard;
     const auto fromBytes = [this](const char *path, QHttpServerRequest::Methods methods,
                                   Handler handler) {
-        m_routes.insert(QLatin1String(path), Route{methods, std::move(handler), true});
+        m_routes.insert(QByteArray(path), Route{methods, std::move(handler), true});
     };
     fromBytes("/publish", QHttpServerRequest::Method::Post,
               [this](const Request &request, QTcpSocket *socket) {
@@ -106,13 +106,13 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
                   return std::optional(HttpReply::json(logs.recentLinesJson()));
               });
     // QtHttpServer's door only: the stream takes the socket over, the dashboard reads a header.
-    m_routes.insert(QStringLiteral("/events"), Route{QHttpServerRequest::Method::Get,
-                                                     [this](const Request &, QTcpSocket *socket) {
-                                                         return openEventStream(socket);
-                                                     },
-                                                     false});
+    m_routes.insert(
+        QByteArrayLiteral("/events"),
+        Route{QHttpServerRequest::Method::Get,
+              [this](const Request &, QTcpSocket *socket) { return openEventStream(socket); },
+              false});
     for (const QString &path : dashboard.paths()) {
-        m_routes.insert(path,
+        m_routes.insert(path.toUtf8(),
                         Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
                               [&dashboard, path](const Request &request, QTcpSocket *) {
                                   return std::optional(
@@ -128,7 +128,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     clock.start();
     // Taken now: a stream handed over to the event hub no longer has a peer address in Qt.
     const QString client = clientName(socket);
-    const QString path = request.url().path();
+    const QByteArray path = request.url().path().toUtf8();
     const auto found = m_routes.constFind(path);
 
     std::optional<HttpReply> reply;
@@ -142,7 +142,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         reply = found->handler(Request{request.method(), body, &request}, socket);
     }
     finish(reply, request.method() == QHttpServerRequest::Method::Head, socket);
-    account(methodName(request.method()), path.toUtf8(), reply, clock, client);
+    account(methodName(request.method()), path, reply, clock, client);
     return true;
 }
 
@@ -155,7 +155,8 @@ bool ApiServer::answerDirectly(const ConnectionGuard::RawRequest &request, QTcpS
     const QByteArrayView path = query < 0 ? request.target : request.target.first(query);
     if (!method || path.contains('%'))
         return false;
-    const auto found = m_routes.constFind(QString::fromLatin1(path));
+    // A key over the request's own bytes: no copy on the hot path.
+    const auto found = m_routes.constFind(QByteArray::fromRawData(path.data(), path.size()));
     if (found == m_routes.cend() || !found->fromBytes || !found->methods.testFlag(*method))
         return false;
     QElapsedTimer clock;

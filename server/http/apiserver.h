@@ -75,5 +75,5 @@ private:
                  const QElapsedTimer &clock, const QString &client);
 
     Services m_services;
-    QHash<QString, Route> m_routes;
+    QHash<QByteArray, Route> m_routes; // by decoded path
 };
