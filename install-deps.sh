@@ -8,7 +8,7 @@ packages=(
     # build
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-httpserver-dev qt6-charts-dev libgl-dev
-    libhiredis-dev libsystemd-dev
+    libhiredis-dev libsystemd-dev liburing-dev
     # tests: browser, desktop screenshots, clustering, packaging, the Go reference
     chromium xvfb xauth imagemagick
     redis-server caddy golang-go

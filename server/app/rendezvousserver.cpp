@@ -117,8 +117,11 @@ std::optional<QString> RendezvousServer::listen()
     for (const SocketIo::Handle socket : sockets)
         m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
     m_address = *address;
-    qCInfo(lcApp, "listening on %s (%d HTTP threads, up to %d connections)", qPrintable(url()),
-           int(sockets.size()), m_budget.max());
+    qCInfo(lcApp,
+           "listening on %s (%d HTTP threads, up to %d connections; event streams sent "
+           "with %s)",
+           qPrintable(url()), int(sockets.size()), m_budget.max(),
+           qPrintable(m_events.sendMethod()));
     return std::nullopt;
 }
 

@@ -7,7 +7,7 @@ EventHub::EventHub(const Options &options, ConnectionBudget &budget)
     for (int i = 0; i < qMax(1, options.writerThreads); ++i)
         m_writers.push_back(std::make_unique<StreamWriter>(options.maxBacklogBytes,
                                                            options.heartbeat, budget, m_dropped,
-                                                           m_delivered, options.poller));
+                                                           m_delivered, options.calls));
 }
 
 EventHub::~EventHub() = default;
@@ -37,4 +37,9 @@ int EventHub::subscriberCount() const
     for (const auto &writer : m_writers)
         count += writer->count();
     return count;
+}
+
+QString EventHub::sendMethod() const
+{
+    return m_writers.front()->sendMethod();
 }

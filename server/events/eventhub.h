@@ -1,6 +1,6 @@
 #pragma once
 
-#include "socketpoller.h"
+#include "socketio.h"
 
 #include <QByteArray>
 
@@ -28,7 +28,7 @@ public:
         qint64 maxBacklogBytes = 1024 * 1024;
         std::chrono::milliseconds heartbeat{25000};
         int writerThreads = 2;
-        SocketPoller::Kind poller = SocketPoller::Kind::Best;
+        SocketIo::Calls calls = SocketIo::Calls::Best;
     };
 
     EventHub(const Options &options, ConnectionBudget &budget);
@@ -46,6 +46,7 @@ public:
     void closeAll();
 
     int subscriberCount() const;
+    QString sendMethod() const; // how the writers send, for the log: FanOutSender::description()
     qint64 droppedCount() const { return m_dropped.load(); }
     qint64 deliveredCount() const { return m_delivered.load(); } // events times streams
 

@@ -12,10 +12,10 @@ using Clock = std::chrono::steady_clock;
 
 StreamWriter::StreamWriter(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
                            ConnectionBudget &budget, std::atomic<qint64> &droppedCounter,
-                           std::atomic<qint64> &deliveredCounter, SocketPoller::Kind poller)
+                           std::atomic<qint64> &deliveredCounter, SocketIo::Calls calls)
     : m_maxBacklogBytes(maxBacklogBytes), m_heartbeat(heartbeat), m_budget(budget),
       m_dropped(droppedCounter), m_delivered(deliveredCounter),
-      m_poller(SocketPoller::create(poller))
+      m_poller(SocketPoller::create(calls)), m_sender(FanOutSender::create(calls))
 {
     m_thread = std::thread([this] { run(); });
 }
@@ -149,32 +149,53 @@ void StreamWriter::deliver(QByteArrayView frames, qint64 frameCount)
 {
     if (frames.isEmpty())
         return;
+    // A stream still working off a backlog gets the frames behind it; all others at once.
+    m_receivers.clear();
+    m_sockets.clear();
     for (Stream *stream : m_streams) {
-        if (stream->fd != SocketIo::invalidHandle)
-            send(stream, frames.data(), frames.size());
+        if (stream->fd == SocketIo::invalidHandle)
+            continue;
+        if (stream->backlog.isEmpty()) {
+            m_receivers.push_back(stream);
+            m_sockets.push_back(stream->fd);
+        } else {
+            keep(stream, frames.data(), frames.size());
+        }
+    }
+    m_sender->sendToEach(m_sockets, frames.data(), frames.size(), m_taken);
+    for (size_t i = 0; i < m_receivers.size(); ++i) {
+        if (m_taken[i] < 0)
+            close(m_receivers[i]); // the client is gone
+        else if (m_taken[i] < frames.size())
+            keep(m_receivers[i], frames.data() + m_taken[i], frames.size() - m_taken[i]);
     }
     m_delivered.fetch_add(frameCount * qint64(m_streams.size()), std::memory_order_relaxed);
 }
 
 void StreamWriter::send(Stream *stream, const char *data, qsizetype size)
 {
-    if (stream->backlog.size() - stream->sent + size > m_maxBacklogBytes) {
-        m_dropped.fetch_add(1);
-        qCWarning(lcSse, "dropping subscriber %s: %lld bytes unsent (it reconnects)",
-                  qPrintable(SocketIo::peerName(stream->fd)),
-                  static_cast<long long>(stream->backlog.size() - stream->sent));
-        close(stream);
-        return;
-    }
     if (!stream->backlog.isEmpty()) {
-        stream->backlog.append(data, size);
+        keep(stream, data, size);
         return;
     }
     const qint64 written = sendWhatFits(stream, data, size);
-    if (written < 0 || written == size)
+    if (written >= 0 && written < size)
+        keep(stream, data + written, size - written);
+}
+
+void StreamWriter::keep(Stream *stream, const char *data, qsizetype size)
+{
+    const qsizetype unsent = stream->backlog.size() - stream->sent;
+    if (unsent + size > m_maxBacklogBytes) {
+        m_dropped.fetch_add(1);
+        qCWarning(lcSse, "dropping subscriber %s: %lld bytes unsent (it reconnects)",
+                  qPrintable(SocketIo::peerName(stream->fd)), static_cast<long long>(unsent));
+        close(stream);
         return;
-    stream->backlog.append(data + written, size - written);
-    m_poller->watchOutput(stream->fd, stream, true);
+    }
+    if (stream->backlog.isEmpty())
+        m_poller->watchOutput(stream->fd, stream, true);
+    stream->backlog.append(data, size);
 }
 
 void StreamWriter::flush(Stream *stream)

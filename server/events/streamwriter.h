@@ -1,5 +1,6 @@
 #pragma once
 
+#include "fanoutsender.h"
 #include "socketpoller.h"
 
 #include <QByteArray>
@@ -13,21 +14,22 @@
 class ConnectionBudget;
 
 // One writer thread of the EventHub: owns a set of stream sockets, waits on a SocketPoller, and
-// writes each batch of frames to every stream with one send() each; what a socket does not take
-// waits in that stream's backlog until the poller says it is writable again.
+// offers each batch of frames to every stream at once through a FanOutSender; what a socket does
+// not take waits in that stream's backlog until the poller says it is writable again.
 class StreamWriter
 {
 public:
     StreamWriter(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
                  ConnectionBudget &budget, std::atomic<qint64> &droppedCounter,
                  std::atomic<qint64> &deliveredCounter,
-                 SocketPoller::Kind poller = SocketPoller::Kind::Best);
+                 SocketIo::Calls calls = SocketIo::Calls::Best);
     ~StreamWriter();
 
     void add(SocketIo::Handle socket, const QByteArray &greeting);
     void post(const QByteArray &frames);
     void closeAll();
     int count() const { return m_count.load(); }
+    QString sendMethod() const { return m_sender->description(); }
 
 private:
     struct Stream
@@ -41,6 +43,8 @@ private:
     void takeInbox();
     void deliver(QByteArrayView frames, qint64 frameCount);
     void send(Stream *stream, const char *data, qsizetype size);
+    // Queues what the socket did not take, or drops the stream when its backlog would pass the cap.
+    void keep(Stream *stream, const char *data, qsizetype size);
     void flush(Stream *stream);
     // What the socket takes now, without waiting; -1 when the client is gone (then closed).
     qint64 sendWhatFits(Stream *stream, const char *data, qint64 size);
@@ -53,6 +57,7 @@ private:
     std::atomic<qint64> &m_dropped;
     std::atomic<qint64> &m_delivered;
     std::unique_ptr<SocketPoller> m_poller;
+    std::unique_ptr<FanOutSender> m_sender;
 
     std::mutex m_inboxMutex;
     // A stream added while frames wait in the inbox gets only the frames posted after it.
@@ -70,6 +75,11 @@ private:
     bool m_stop = false;              // guarded by m_inboxMutex
 
     std::vector<Stream *> m_streams; // the writer thread's own
+    // deliver()'s lists, kept to spare an allocation per event: the streams with nothing
+    // pending, their sockets, and what each took.
+    std::vector<Stream *> m_receivers;
+    std::vector<SocketIo::Handle> m_sockets;
+    std::vector<qint64> m_taken;
     std::atomic<int> m_count{0};
     std::thread m_thread;
 };

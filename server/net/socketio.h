@@ -12,6 +12,15 @@ namespace SocketIo {
 using Handle = qintptr;
 constexpr Handle invalidHandle = -1;
 
+// Which calls the event-stream writers wait and send with: the best the platform has (epoll and
+// io_uring on Linux), or the portable ones every platform has (poll() and one send() per
+// socket), which is what macOS and Windows run and what the tests also try on Linux.
+enum class Calls
+{
+    Best,
+    Portable
+};
+
 // Winsock must be started before the first socket call on Windows (Qt does it only when it
 // makes its first socket); elsewhere nothing. Cheap to call again.
 void initialize();

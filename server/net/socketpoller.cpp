@@ -196,14 +196,14 @@ private:
 
 } // namespace
 
-std::unique_ptr<SocketPoller> SocketPoller::create(Kind kind)
+std::unique_ptr<SocketPoller> SocketPoller::create(SocketIo::Calls calls)
 {
     SocketIo::initialize();
 #ifdef Q_OS_LINUX
-    if (kind == Kind::Best)
+    if (calls == SocketIo::Calls::Best)
         return std::make_unique<EpollPoller>();
 #else
-    Q_UNUSED(kind)
+    Q_UNUSED(calls)
 #endif
     return std::make_unique<PortablePoller>();
 }

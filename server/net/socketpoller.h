@@ -13,12 +13,6 @@
 class SocketPoller
 {
 public:
-    enum class Kind
-    {
-        Best,    // epoll on Linux, poll() elsewhere
-        Portable // poll() everywhere: what macOS and Windows run, testable on Linux
-    };
-
     struct Ready
     {
         void *tag = nullptr;
@@ -26,7 +20,8 @@ public:
         bool output = false;
     };
 
-    static std::unique_ptr<SocketPoller> create(Kind kind = Kind::Best);
+    // Calls::Best is epoll on Linux, poll() elsewhere; Calls::Portable is poll() everywhere.
+    static std::unique_ptr<SocketPoller> create(SocketIo::Calls calls = SocketIo::Calls::Best);
     virtual ~SocketPoller() = default;
 
     // Watches `socket` for input; `tag` comes back in Ready.

@@ -50,9 +50,9 @@ field() { dpkg-deb -f "$1" "$2"; }
 [ "$(field "$deb" Architecture)" = "$arch" ] || fail "Architecture is $(field "$deb" Architecture)"
 [ "$(field "$deb" Section)" = net ] || fail "Section is $(field "$deb" Section)"
 [[ "$(field "$deb" Maintainer)" =~ ^.+\ \<.+@.+\>$ ]] || fail "Maintainer is $(field "$deb" Maintainer)"
-# dpkg-shlibdeps found the libraries the binary links (Qt, hiredis), and nothing from Qt Gui or Widgets.
+# dpkg-shlibdeps found the libraries the binary links (Qt, hiredis, liburing), and nothing from Qt Gui or Widgets.
 depends=$(field "$deb" Depends)
-for library in libqt6core6 libqt6network6 libqt6httpserver6 libhiredis0.14 libc6; do
+for library in libqt6core6 libqt6network6 libqt6httpserver6 libhiredis0.14 liburing2 libc6; do
     [[ "$depends" == *"$library"* ]] || fail "Depends lacks $library: $depends"
 done
 [[ "$depends" != *libqt6gui6* && "$depends" != *libqt6widgets6* ]] || fail "the daemon depends on Qt Gui/Widgets: $depends"

@@ -1,9 +1,11 @@
-// The event hub over real loopback TCP connections, with each way of waiting for sockets the
-// server has: epoll (Linux's) and poll() (what macOS and Windows run; WSAPoll there).
+// The event hub over real loopback TCP connections, with each set of calls the server has for
+// waiting and sending: epoll and io_uring (Linux's), and poll() with one send() per stream (what
+// macOS and Windows run; WSAPoll there).
 #include "connectionbudget.h"
 #include "eventhub.h"
 #include "socketio.h"
 #include "sseframe.h"
+#include "systemcalls.h"
 
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -11,8 +13,6 @@
 
 #include <memory>
 #include <vector>
-
-Q_DECLARE_METATYPE(SocketPoller::Kind)
 
 namespace {
 
@@ -68,10 +68,10 @@ QByteArray readUpTo(QTcpSocket *client, qint64 size, int timeoutMs = 10000)
     return bytes;
 }
 
-EventHub::Options options(SocketPoller::Kind poller)
+EventHub::Options options(SocketIo::Calls calls)
 {
     EventHub::Options o;
-    o.poller = poller;
+    o.calls = calls;
     o.writerThreads = 2;
     return o;
 }
@@ -83,12 +83,12 @@ class TestEventHub : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void everyStreamGetsEveryEventInOrder_data() { pollers(); }
+    void everyStreamGetsEveryEventInOrder_data() { addSystemCallsRows(); }
     void everyStreamGetsEveryEventInOrder()
     {
-        QFETCH(SocketPoller::Kind, poller);
+        QFETCH(SocketIo::Calls, calls);
         ConnectionBudget budget(1000);
-        EventHub hub(options(poller), budget);
+        EventHub hub(options(calls), budget);
         Subscribers subscribers(hub, budget);
         std::vector<QTcpSocket *> clients;
         for (int i = 0; i < 40; ++i) {
@@ -109,12 +109,12 @@ private Q_SLOTS:
     }
 
     // The one that does not read is cut off at the backlog cap; the one that reads gets it all.
-    void slowStreamIsDroppedOthersKeepUp_data() { pollers(); }
+    void slowStreamIsDroppedOthersKeepUp_data() { addSystemCallsRows(); }
     void slowStreamIsDroppedOthersKeepUp()
     {
-        QFETCH(SocketPoller::Kind, poller);
+        QFETCH(SocketIo::Calls, calls);
         ConnectionBudget budget(1000);
-        EventHub::Options o = options(poller);
+        EventHub::Options o = options(calls);
         o.maxBacklogBytes = 256 * 1024;
         o.writerThreads = 1; // both streams on one writer: the slow one must not hold it up
         EventHub hub(o, budget);
@@ -141,12 +141,12 @@ private Q_SLOTS:
     }
 
     // A client that goes away is noticed without anything being sent to it.
-    void closedClientIsForgotten_data() { pollers(); }
+    void closedClientIsForgotten_data() { addSystemCallsRows(); }
     void closedClientIsForgotten()
     {
-        QFETCH(SocketPoller::Kind, poller);
+        QFETCH(SocketIo::Calls, calls);
         ConnectionBudget budget(1000);
-        EventHub hub(options(poller), budget);
+        EventHub hub(options(calls), budget);
         Subscribers subscribers(hub, budget);
         QTcpSocket *leaving = subscribers.connect();
         QTcpSocket *staying = subscribers.connect();
@@ -158,12 +158,12 @@ private Q_SLOTS:
         QCOMPARE(hub.droppedCount(), 0);
     }
 
-    void heartbeatsReachIdleStreams_data() { pollers(); }
+    void heartbeatsReachIdleStreams_data() { addSystemCallsRows(); }
     void heartbeatsReachIdleStreams()
     {
-        QFETCH(SocketPoller::Kind, poller);
+        QFETCH(SocketIo::Calls, calls);
         ConnectionBudget budget(1000);
-        EventHub::Options o = options(poller);
+        EventHub::Options o = options(calls);
         o.heartbeat = std::chrono::milliseconds(100);
         EventHub hub(o, budget);
         Subscribers subscribers(hub, budget);
@@ -173,12 +173,12 @@ private Q_SLOTS:
         QCOMPARE(readUpTo(client, expected.size(), 5000), expected);
     }
 
-    void closeAllEndsEveryStream_data() { pollers(); }
+    void closeAllEndsEveryStream_data() { addSystemCallsRows(); }
     void closeAllEndsEveryStream()
     {
-        QFETCH(SocketPoller::Kind, poller);
+        QFETCH(SocketIo::Calls, calls);
         ConnectionBudget budget(1000);
-        EventHub hub(options(poller), budget);
+        EventHub hub(options(calls), budget);
         Subscribers subscribers(hub, budget);
         std::vector<QTcpSocket *> clients;
         for (int i = 0; i < 5; ++i)
@@ -191,14 +191,6 @@ private Q_SLOTS:
         }
         QTRY_COMPARE(hub.subscriberCount(), 0);
         QCOMPARE(budget.inUse(), 0);
-    }
-
-private:
-    static void pollers()
-    {
-        QTest::addColumn<SocketPoller::Kind>("poller");
-        QTest::newRow("best") << SocketPoller::Kind::Best;
-        QTest::newRow("portable") << SocketPoller::Kind::Portable;
     }
 };
 
