@@ -4,11 +4,11 @@
 #include "socketpoller.h"
 
 #include <QByteArray>
+#include <QThread>
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 class ConnectionBudget;
@@ -81,5 +81,5 @@ private:
     std::vector<SocketIo::Handle> m_sockets;
     std::vector<qint64> m_taken;
     std::atomic<int> m_count{0};
-    std::thread m_thread;
+    std::unique_ptr<QThread> m_thread;
 };

@@ -3,6 +3,9 @@
 #include "serverprocess.h"
 #include "sseclient.h"
 
+#include <QDir>
+#include <QFile>
+#include <QMap>
 #include <QProcess>
 #include <QTcpServer>
 #include <QTest>
@@ -148,6 +151,27 @@ private Q_SLOTS:
         QVERIFY(process.waitForFinished(3000));
         QCOMPARE(process.exitCode(), 0);
     }
+
+#ifdef Q_OS_LINUX
+    // --threads N: N HTTP threads and N event-stream writers, named so in top -H and perf; the
+    // start-up line says how the writers send.
+    void threadsAreNamedAndCounted()
+    {
+        ServerProcess server({"--threads", "3"});
+        QVERIFY(server.start());
+        QVERIFY(server.log().contains("(3 HTTP threads, up to "));
+        QVERIFY(server.log().contains("; event streams sent with "));
+        QMap<QString, int> names;
+        QDir tasks(QStringLiteral("/proc/%1/task").arg(server.pid()));
+        for (const QString &task : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            QFile comm(tasks.filePath(task + QStringLiteral("/comm")));
+            QVERIFY(comm.open(QIODevice::ReadOnly));
+            ++names[QString::fromUtf8(comm.readAll().trimmed())];
+        }
+        QCOMPARE(names.value(QStringLiteral("http")), 3);
+        QCOMPARE(names.value(QStringLiteral("sse-writer")), 3);
+    }
+#endif
 
     void logLevelFilters()
     {
