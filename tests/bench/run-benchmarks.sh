@@ -215,6 +215,26 @@ figure_many() {
     stop_server
 }
 
+# One client's /healthz while 10,000 subscribers get 20 events (info): what a fan-out costs the
+# other requests, since a writer keeps its core for a whole submission of sends.
+figure_during() {
+    local which=$1
+    start_server "$which" during
+    "$SSEBENCH" fanout --port "$PORT" --subscribers "$SUBSCRIBERS" --publishes 20 \
+        --interval-ms 200 >"$WORK/during-fanout-$which.json" &
+    local fanout=$!
+    # The publishes start half a second after the last subscriber is in, and take 4 s.
+    for _ in $(seq 1200); do
+        (($(ls "/proc/$SERVER_PID/fd" | wc -l) >= SUBSCRIBERS)) && break
+        sleep 0.1
+    done
+    ssebench_run "$which" latency_during latency --path /healthz --requests 10000000 \
+        --seconds 5
+    wait "$fanout"
+    record "$which" fanout_during "$(cat "$WORK/during-fanout-$which.json")"
+    stop_server
+}
+
 figure_registry() {
     local which=$1
     start_server "$which" registry
@@ -230,7 +250,7 @@ machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 log "machine: $machine; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 record all load_before "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 started=$(date +%s)
-for figure in throughput peers idle fanout many registry; do
+for figure in throughput peers idle fanout many during registry; do
     for which in ours reference; do
         log "$which: $figure"
         CURRENT=$which
@@ -271,11 +291,13 @@ def figures(s):
         f[name + "_errors"] = get(s, name + "_errors")
     f["healthz_idle_vs_none"] = ratio(f["healthz_idle_rps"], f["healthz_none_rps"])
     f["peers_json_bytes"] = get(s, "latency_peers", "body_bytes")
-    for name in ("publish", "peers", "healthz"):
+    for name in ("publish", "peers", "healthz", "during"):
         stats = get(s, "latency_" + name, "us") or {}
         f["latency_%s_p99_us" % name] = stats.get("p99")
         f["latency_%s_p50_us" % name] = stats.get("p50")
+        f["latency_%s_max_ms" % name] = stats["max"] / 1000 if "max" in stats else None
         f["latency_%s_errors" % name] = get(s, "latency_" + name, "errors")
+    f["fanout_during_lost"] = get(s, "fanout_during", "lost")
     for key in ("fanout_10k", "fanout_15k"):
         f[key + "_connected"] = get(s, key, "subscribers_connected")
         f[key + "_lost"] = get(s, key, "lost")
@@ -343,6 +365,8 @@ rows = [
      lambda o, r: o is not None and o == get("ours", "fanout_15k", "subscribers_requested")),
     ("15k subscribers: lost events", "fanout_15k_lost", "%.0f", "0", equals(0)),
     ("15k: all-have-it p99 ms", "fanout_15k_all_have_it_p99_ms", "%.1f", "info", None),
+    ("healthz p99 us during the 10k fan-out", "latency_during_p99_us", "%.0f", "info", None),
+    ("healthz slowest ms during the 10k fan-out", "latency_during_max_ms", "%.1f", "info", None),
     ("healthz req/s, same process before subs", "healthz_none_rps", "%.0f", "info", None),
     ("healthz req/s, 10k idle subscribers", "healthz_idle_rps", "%.0f", "info", None),
     ("healthz 10k idle subs / none", "healthz_idle_vs_none", "%.2f", ">= 0.80",
@@ -378,7 +402,7 @@ for name, f in (("ours", ours), ("reference", ref)):
     if f["crashed"]:
         notes.append("%s: the server process exited during a figure" % name)
     for key, value in sorted(f.items()):
-        if key.endswith(("_errors", "_connect_failures", "_stream_disconnects")) and value:
+        if key.endswith(("_errors", "_lost", "_connect_failures", "_stream_disconnects")) and value:
             notes.append("%s: %s = %s" % (name, key, value))
 for note in notes:
     print("note: " + note)

@@ -12,8 +12,8 @@
 //   hold     --port P --subscribers N [--ready-file F]
 //            N idle SSE subscribers kept open until SIGTERM/SIGINT (for memory and for
 //            throughput under idle streams); prints a JSON line once all are connected.
-//   latency  --port P --requests N --path /healthz|/peers.json|publish
-//            one client, sequential requests on one keep-alive connection.
+//   latency  --port P --requests N --path /healthz|/peers.json|publish [--seconds S]
+//            one client, sequential requests on one keep-alive connection (for at most S s).
 //   register --port P --peers N [--connections C] [--offset O]
 //            N distinct "online" peers as fast as a few keep-alive connections go.
 //
@@ -880,6 +880,9 @@ int runLatency(const Options &options)
     const int port = options.port();
     const long requests = static_cast<long>(options.number("requests", 1000));
     const long warmup = static_cast<long>(options.number("warmup", 100));
+    // With --seconds, measured requests stop after that long even before --requests.
+    const int64_t seconds = options.number("seconds", 0);
+    int64_t stopAt = INT64_MAX;
     const std::string path = options.text("path", "/healthz");
     const bool publish = path == "publish" || path == "/publish";
 
@@ -889,7 +892,9 @@ int runLatency(const Options &options)
     micros.reserve(static_cast<size_t>(requests));
     size_t errors = 0;
     size_t lastBody = 0;
-    for (long i = -warmup; i < requests; ++i) {
+    for (long i = -warmup; i < requests && nowNs() < stopAt; ++i) {
+        if (i == 0 && seconds > 0)
+            stopAt = nowNs() + seconds * 1000000000LL;
         // Publishes cycle over 1,000 peers, like the throughput figure: a steady registry.
         const uint64_t peer = static_cast<uint64_t>(i + warmup) % 1000;
         const std::string request =
@@ -907,9 +912,9 @@ int runLatency(const Options &options)
             micros.push_back(static_cast<double>(elapsed) / 1e3);
     }
     close(fd);
-    std::printf("{\"mode\":\"latency\",\"path\":\"%s\",\"requests\":%ld,\"errors\":%zu,"
+    std::printf("{\"mode\":\"latency\",\"path\":\"%s\",\"requests\":%zu,\"errors\":%zu,"
                 "\"body_bytes\":%zu,\"us\":%s}\n",
-                path.c_str(), requests, errors, lastBody, statsJson(micros).c_str());
+                path.c_str(), micros.size(), errors, lastBody, statsJson(micros).c_str());
     return 0;
 }
 
@@ -992,7 +997,7 @@ void usage()
         "           [--timestamps kernel|read]   (default kernel: SO_TIMESTAMPNS receive time)\n"
         "           [--subscribe-ports P1,P2,...]   (round-robin; publishes still go to --port)\n"
         "  hold     --subscribers N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
-        "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W]\n"
+        "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W] [--seconds S]\n"
         "  register --peers N [--connections C] [--offset O]\n",
         stderr);
 }
