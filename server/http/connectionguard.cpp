@@ -71,12 +71,12 @@ ConnectionGuard *ConnectionGuard::of(QTcpSocket *socket)
     return static_cast<ConnectionGuard *>(socket->property(guardProperty).value<QObject *>());
 }
 
-void ConnectionGuard::reply(const QByteArray &bytes)
+void ConnectionGuard::reply(const QByteArray &bytes, const QByteArray &moreBytes)
 {
     if (m_owed.empty())
-        write(bytes);
+        write(bytes, moreBytes);
     else
-        m_owed.push_back({0, true, bytes});
+        m_owed.push_back({0, true, bytes + moreBytes});
 }
 
 quint64 ConnectionGuard::owe()
@@ -104,16 +104,18 @@ void ConnectionGuard::replyLater(quint64 place, const QByteArray &bytes)
     Q_EMIT repliesSent();
 }
 
-void ConnectionGuard::write(const QByteArray &bytes)
+void ConnectionGuard::write(const QByteArray &bytes, const QByteArray &moreBytes)
 {
     // One send() when Qt has nothing queued: no extra event-loop turn for the common case.
     qsizetype sent = 0;
-    if (m_socket->bytesToWrite() == 0) {
-        sent = qMax<qint64>(
-            0, SocketIo::sendNow(m_socket->socketDescriptor(), bytes.constData(), bytes.size()));
-    }
+    if (m_socket->bytesToWrite() == 0)
+        sent = qMax<qint64>(0, SocketIo::sendNow(m_socket->socketDescriptor(), bytes, moreBytes));
+    // Qt queues what the socket did not take and sends it when there is room.
     if (sent < bytes.size())
         m_socket->write(bytes.constData() + sent, bytes.size() - sent);
+    const qsizetype sentOfMore = qMax<qsizetype>(0, sent - bytes.size());
+    if (sentOfMore < moreBytes.size())
+        m_socket->write(moreBytes.constData() + sentOfMore, moreBytes.size() - sentOfMore);
 }
 
 void ConnectionGuard::close()

@@ -67,7 +67,7 @@ public:
 
     // Answers leave in the order of the requests, also when one is answered later (a publish
     // that the cluster orders first): reply() sends at once or after the answers still owed.
-    void reply(const QByteArray &bytes);
+    void reply(const QByteArray &bytes, const QByteArray &moreBytes = {});
     // A place for an answer that comes later, through replyLater().
     quint64 owe();
     void replyLater(quint64 place, const QByteArray &bytes);
@@ -104,7 +104,7 @@ private:
     bool takeFastLane(QByteArrayView request, qsizetype headLength);
     void reject(int status, QByteArrayView reason);
     void timedOut();
-    void write(const QByteArray &bytes);
+    void write(const QByteArray &bytes, const QByteArray &moreBytes = {});
     void close();
 
     QTcpSocket *m_socket;

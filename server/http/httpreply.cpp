@@ -24,8 +24,16 @@ HttpReply HttpReply::json(QByteArray body)
 
 QByteArray HttpReply::serialize(bool headOnly) const
 {
+    QByteArray out = head();
+    if (!headOnly)
+        out.append(body);
+    return out;
+}
+
+QByteArray HttpReply::head() const
+{
     QByteArray out;
-    out.reserve(160 + extraHeaders.size() + (headOnly ? 0 : body.size()));
+    out.reserve(160 + extraHeaders.size());
     out.append("HTTP/1.1 ");
     JsonWriter::appendInteger(out, status);
     out.append(' ').append(reasonPhrase(status)).append("\r\n");
@@ -39,8 +47,6 @@ QByteArray HttpReply::serialize(bool headOnly) const
         out.append("\r\n");
     }
     out.append("\r\n");
-    if (!headOnly)
-        out.append(body);
     return out;
 }
 

@@ -17,7 +17,9 @@ struct HttpReply
     static HttpReply text(int status, QByteArrayView line);
     static HttpReply json(QByteArray body);
 
-    // `headOnly` for HEAD: the headers a GET would get, no body.
+    // The status line and headers (with the Content-Length of `body`), then the blank line.
+    QByteArray head() const;
+    // head() and body; `headOnly` for HEAD: the headers a GET would get, no body.
     QByteArray serialize(bool headOnly = false) const;
 
     static QByteArrayView reasonPhrase(int status);

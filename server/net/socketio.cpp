@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #endif
 
@@ -65,6 +66,18 @@ qint64 sendNow(Handle socket, const char *data, qint64 size)
     const int n = ::send(native(socket), data, int(qMin<qint64>(size, 1 << 30)), 0);
     if (n >= 0)
         return n;
+    return wouldBlock() ? 0 : -1;
+}
+
+qint64 sendNow(Handle socket, QByteArrayView first, QByteArrayView second)
+{
+    if (second.isEmpty())
+        return sendNow(socket, first.data(), first.size());
+    WSABUF parts[2] = {{ULONG(first.size()), const_cast<char *>(first.data())},
+                       {ULONG(second.size()), const_cast<char *>(second.data())}};
+    DWORD sent = 0;
+    if (::WSASend(native(socket), parts, 2, &sent, 0, nullptr, nullptr) == 0)
+        return sent;
     return wouldBlock() ? 0 : -1;
 }
 
@@ -188,6 +201,24 @@ qint64 sendNow(Handle socket, const char *data, qint64 size)
 {
     for (;;) {
         const ssize_t n = ::send(native(socket), data, size_t(size), sendFlags);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return wouldBlock() ? 0 : -1;
+    }
+}
+
+qint64 sendNow(Handle socket, QByteArrayView first, QByteArrayView second)
+{
+    if (second.isEmpty())
+        return sendNow(socket, first.data(), first.size());
+    iovec parts[2] = {{const_cast<char *>(first.data()), size_t(first.size())},
+                      {const_cast<char *>(second.data()), size_t(second.size())}};
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = 2;
+    for (;;) {
+        const ssize_t n = ::sendmsg(native(socket), &message, sendFlags);
         if (n >= 0)
             return n;
         if (errno != EINTR)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArrayView>
 #include <QHostAddress>
 #include <QString>
 #include <QtGlobal>
@@ -28,6 +29,9 @@ void initialize();
 // Sends what the socket takes now, never blocking and never raising SIGPIPE. Returns the bytes
 // sent (0 when the socket is full), or -1 when the connection is gone.
 qint64 sendNow(Handle socket, const char *data, qint64 size);
+// The same for `first` followed by `second`, gathered by the kernel in one call: a large body
+// goes out behind its head without being copied there first.
+qint64 sendNow(Handle socket, QByteArrayView first, QByteArrayView second);
 
 // Reads what is there into `buffer`. Returns the bytes read, 0 when nothing is waiting, or -1
 // at the end of the stream or on an error.

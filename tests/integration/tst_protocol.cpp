@@ -7,7 +7,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTcpSocket>
 #include <QTest>
+#include <QThread>
 
 class TestProtocol : public QObject
 {
@@ -304,6 +306,53 @@ private Q_SLOTS:
         const auto r = http.get(path);
         QCOMPARE(r.status, 404);
         QCOMPARE(r.body, QByteArray("404 page not found\n"));
+    }
+
+    // ~4 MB of /peers.json, more than the connection holds while its client does not read for
+    // a moment: the head and part of the body leave in one gathered send and Qt queues the
+    // rest, so two of them pipelined with a /healthz behind must come back whole and in order.
+    void largePeersJsonArrivesWholeAndInOrder()
+    {
+        HttpClient http(m_server.port());
+        const QByteArray label(1000, 'x');
+        for (int i = 0; i < 4000; ++i) {
+            QCOMPARE(http.post("/publish", "{\"type\":\"online\",\"peerId\":\"big-" +
+                                               QByteArray::number(i) + "\",\"content\":\"" + label +
+                                               "\"}")
+                         .status,
+                     204);
+        }
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_server.port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write("GET /peers.json HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /peers.json HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(socket.waitForBytesWritten(5000));
+        // Not reading for a moment fills the connection: the server's send stops partway.
+        QThread::msleep(300);
+        QByteArray received;
+        const QByteArray last = "\r\n\r\nok";
+        while (!received.endsWith(last) && socket.waitForReadyRead(5000))
+            received += socket.readAll();
+        QVERIFY(received.endsWith(last));
+        QByteArrayList bodies;
+        qsizetype at = 0;
+        for (int i = 0; i < 2; ++i) {
+            const qsizetype headEnd = received.indexOf("\r\n\r\n", at);
+            QVERIFY(headEnd > at);
+            const QByteArray head = received.mid(at, headEnd - at);
+            QVERIFY(head.startsWith("HTTP/1.1 200 OK\r\n"));
+            const qsizetype lengthAt = head.indexOf("Content-Length: ") + 16;
+            const qsizetype length =
+                head.mid(lengthAt, head.indexOf("\r\n", lengthAt) - lengthAt).toLongLong();
+            bodies << received.mid(headEnd + 4, length);
+            at = headEnd + 4 + length;
+        }
+        QVERIFY(bodies[0].size() > 4 * 1024 * 1024);
+        QCOMPARE(bodies[1], bodies[0]);
+        QCOMPARE(QJsonDocument::fromJson(bodies[0]).array().size(), 4000);
+        QVERIFY(received.mid(at).startsWith("HTTP/1.1 200 OK\r\n"));
     }
 
     void queryStringsDoNotChangeTheRoute()
