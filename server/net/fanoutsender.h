@@ -23,8 +23,8 @@ public:
     // writers), for ~800 KB of ring. The kernel carries out a submission without giving the core
     // up, which is most of the gain: measured with 10,000 subscribers on two writers, batches of
     // 1,024 or 4,096 took 20-40 % longer than one call per writer. The price: a request arriving
-    // meanwhile waits for a core up to the whole fan-out (~40 ms for 10,000 streams on two shared
-    // cores; ~7 ms with one send() per socket, ~120 ms with the Go reference).
+    // meanwhile waits for a core up to the whole fan-out (50-90 ms for 10,000 streams on two
+    // shared cores; ~7 ms with one send() per socket, 90-160 ms with the Go reference).
     static constexpr unsigned kDefaultBatch = 8192;
     virtual ~FanOutSender() = default;
 
