@@ -157,11 +157,12 @@ private:
         // Closing the pair ends a send the kernel kept; the ring is not used again then.
         SocketIo::close(pair[0]);
         SocketIo::close(pair[1]);
+        const bool failedAtOnce = completed && (res == -EAGAIN || res == -EWOULDBLOCK);
         if (!completed)
             *whyNot = QStringLiteral("this kernel keeps a send to a full socket waiting");
-        else if (res != -EAGAIN && res != -EWOULDBLOCK)
+        else if (!failedAtOnce)
             *whyNot = QStringLiteral("a send to a full socket gave \"%1\"").arg(errorText(res));
-        return completed && (res == -EAGAIN || res == -EWOULDBLOCK);
+        return failedAtOnce;
     }
 
     const unsigned m_maxBatch;
