@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Installs what building and testing goop-rendezvous needs on Debian 12, and nothing when it
-# is all there already. Run as root, or with sudo available.
+# is all there already. Run as root, or with sudo available. tests/fresh-machine proves on a
+# bare Debian 12 root that this list is whole.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(
-    # build
+    # build: Qt 6.4 and what its CMake configs pull in (HttpServer needs WebSockets, Charts
+    # needs OpenGL, Gui looks for XKB), the server's optional libraries, CPack's tools
     cmake ninja-build g++ pkg-config
-    qt6-base-dev qt6-httpserver-dev qt6-charts-dev libgl-dev
+    qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev
+    libqt6opengl6-dev libgl-dev libxkbcommon-dev
     libhiredis-dev libsystemd-dev liburing-dev
-    # tests: browser, desktop screenshots, clustering, packaging, the Go reference
+    # tests: browser, desktop screenshots, clustering, packaging, the Go references
     chromium xvfb xauth imagemagick
-    redis-server caddy golang-go
-    dpkg-dev lintian rpm prometheus systemd desktop-file-utils
-    # benchmarks
-    wrk curl
+    redis-server caddy golang-go golang-github-gorilla-websocket-dev
+    dpkg-dev lintian rpm appstream desktop-file-utils prometheus systemd
+    # benchmarks, and the fresh-machine check (a bare Debian 12 root)
+    wrk curl python3 mmdebstrap
 )
 
 # Node.js: the machine's own when it has one (Debian's npm would conflict with it).
@@ -27,7 +30,13 @@ for package in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || {
+            echo "install-deps: ${#missing[@]} Debian packages are missing; run this as root (or install sudo first: apt-get install sudo)" >&2
+            exit 1
+        }
+        sudo="sudo"
+    fi
     echo "install-deps: installing ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./install-deps.sh
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_TESTS=OFF
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_TESTS=OFF -DGOOP_REQUIRE_ALL=ON
 cmake --build build-release
 exec ./build-release/server/goop-rendezvous "$@"

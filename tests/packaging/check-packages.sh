@@ -18,6 +18,18 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
+# has_tool TOOL: whether an optional check's tool is here; under GOOP_REQUIRE_ALL=1 (./test.sh,
+# after ./install-deps.sh) a missing one fails instead of skipping its check.
+has_tool() {
+    command -v "$1" >/dev/null && return 0
+    if [ "${GOOP_REQUIRE_ALL:-0}" = 1 ]; then
+        fail "$1 is missing (run ./install-deps.sh)"
+    else
+        echo "skipped: $1 is missing"
+    fi
+    return 1
+}
+
 # Compares a sorted list of paths with the expected one and shows the difference.
 expect_files() {
     local what=$1 actual=$2 expected=$3
@@ -176,11 +188,11 @@ if [ "$with_monitor" = 1 ]; then
         monitor_root="$work/monitor-root"
         dpkg-deb -x "$monitor_deb" "$monitor_root"
         check_man "$monitor_root/usr/share/man/man1/goop-monitor.1.gz"
-        if command -v appstreamcli >/dev/null; then
+        if has_tool appstreamcli; then
             appstreamcli validate --no-net "$monitor_root/usr/share/metainfo/org.goop.monitor.metainfo.xml" \
                 >"$work/appstream.log" 2>&1 || { cat "$work/appstream.log" >&2; fail "appstreamcli validate"; }
         fi
-        if command -v desktop-file-validate >/dev/null; then
+        if has_tool desktop-file-validate; then
             desktop-file-validate "$monitor_root/usr/share/applications/org.goop.monitor.desktop" \
                 || fail "desktop-file-validate"
         fi
@@ -191,7 +203,7 @@ if [ "$with_monitor" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------------- .rpm
-if command -v rpmbuild >/dev/null && command -v rpm >/dev/null; then
+if has_tool rpmbuild && has_tool rpm; then
     run_cpack RPM "$work/rpm"
     rpm_file=$(ls "$work"/rpm/goop-rendezvous-"$version"-*.rpm 2>/dev/null | head -1)
     if [ -n "$rpm_file" ]; then
