@@ -44,7 +44,7 @@ tarball=$cache/bookworm-minbase.tar
 mkdir -p "$cache"
 if [ -z "$(find "$tarball" -mtime -7 2>/dev/null)" ]; then
     say "building the bare Debian 12 root (mmdebstrap, minbase)"
-    mmdebstrap --quiet --variant=minbase --include=ca-certificates,git \
+    mmdebstrap --quiet --format=tar --variant=minbase --include=ca-certificates,git \
         bookworm "$tarball.part" "${host_sources[@]}"
     mv "$tarball.part" "$tarball"
 fi
