@@ -96,16 +96,8 @@ public:
         }
     }
 
-private:
-    bool consume(char c)
-    {
-        if (atEnd() || m_text[m_pos] != c)
-            return false;
-        ++m_pos;
-        return true;
-    }
-
-    bool array(int depth)
+    // Reads an array; with `elements`, also records each element's text.
+    bool array(int depth, QList<QByteArrayView> *elements = nullptr)
     {
         ++m_pos; // '['
         skipWhiteSpace();
@@ -113,14 +105,26 @@ private:
             return true;
         for (;;) {
             skipWhiteSpace();
+            const qsizetype valueStart = m_pos;
             if (!value(depth))
                 return false;
+            if (elements)
+                elements->append(m_text.sliced(valueStart, m_pos - valueStart));
             skipWhiteSpace();
             if (consume(']'))
                 return true;
             if (!consume(','))
                 return false;
         }
+    }
+
+private:
+    bool consume(char c)
+    {
+        if (atEnd() || m_text[m_pos] != c)
+            return false;
+        ++m_pos;
+        return true;
     }
 
     bool string()
@@ -215,21 +219,36 @@ char32_t readHex4(QByteArrayView s)
     return v;
 }
 
+// Whether `text` is exactly one value opening with `opening` (white space around it allowed)
+// that `read` accepts.
+template <typename Read> bool readWhole(QByteArrayView text, char opening, Read read)
+{
+    Scanner scanner(text);
+    scanner.skipWhiteSpace();
+    if (scanner.atEnd() || text[scanner.position()] != opening || !read(scanner))
+        return false;
+    scanner.skipWhiteSpace();
+    return scanner.atEnd();
+}
+
 } // namespace
 
 namespace JsonReader {
 
 std::optional<QList<Member>> readObject(QByteArrayView text)
 {
-    Scanner scanner(text);
     QList<Member> members;
-    scanner.skipWhiteSpace();
-    if (scanner.atEnd() || text[scanner.position()] != '{' || !scanner.object(1, &members))
-        return std::nullopt;
-    scanner.skipWhiteSpace();
-    if (!scanner.atEnd())
+    if (!readWhole(text, '{', [&](Scanner &scanner) { return scanner.object(1, &members); }))
         return std::nullopt;
     return members;
+}
+
+std::optional<QList<QByteArrayView>> readArray(QByteArrayView text)
+{
+    QList<QByteArrayView> elements;
+    if (!readWhole(text, '[', [&](Scanner &scanner) { return scanner.array(1, &elements); }))
+        return std::nullopt;
+    return elements;
 }
 
 bool isString(QByteArrayView value)

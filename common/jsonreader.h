@@ -21,6 +21,10 @@ struct Member
 // allowed). nullopt for anything else: invalid JSON, another type, trailing data.
 std::optional<QList<Member>> readObject(QByteArrayView text);
 
+// The elements of `text` (each exactly as written, pointing into it), if it is exactly one JSON
+// array; nullopt for anything else.
+std::optional<QList<QByteArrayView>> readArray(QByteArrayView text);
+
 bool isString(QByteArrayView value);
 bool isNull(QByteArrayView value);
 

@@ -178,7 +178,8 @@ QList<PresenceService::Row> peerRows(const redisReply *pairs)
         const qsizetype space = value.indexOf(' ');
         bool ok = false;
         const qint64 lastSeenUs = value.left(space).toLongLong(&ok);
-        auto parsed = PresenceMessage::parse(QByteArrayView(value).sliced(space + 1));
+        auto parsed = PresenceMessage::parse(QByteArrayView(value).sliced(space + 1),
+                                             PresenceMessage::Source::Server);
         if (space < 0 || !ok || !std::holds_alternative<PresenceMessage>(parsed)) {
             qCWarning(lcCluster, "cluster: ignoring a malformed row for %s in Redis",
                       goQuoted(replyText(pairs->element[i])).constData());
@@ -330,7 +331,7 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
                    instance == m_instanceId ? "this instance" : instance.constData());
         return;
     }
-    auto parsed = PresenceMessage::parse(json);
+    auto parsed = PresenceMessage::parse(json, PresenceMessage::Source::Server);
     if (!std::holds_alternative<PresenceMessage>(parsed)) {
         qCWarning(lcCluster, "cluster: ignoring malformed stream entry %s", entryId.constData());
         return;

@@ -207,7 +207,7 @@ std::optional<HttpReply> ApiServer::publish(QByteArrayView body, QTcpSocket *soc
     auto parsed = PresenceMessage::parse(body);
     if (auto *error = std::get_if<PresenceMessage::Error>(&parsed)) {
         qCInfo(lcHttp, "publish rejected: %s", error->text.constData());
-        m_services.metrics.countPublishRejected(ServerMetrics::rejectionFor(error->text));
+        m_services.metrics.countPublishRejected(error->kind);
         return HttpReply::text(400, error->text);
     }
     m_services.metrics.countPublishAccepted();

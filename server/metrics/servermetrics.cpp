@@ -9,8 +9,11 @@ namespace {
 
 constexpr const char *routeLabels[] = {"/publish",   "/events",  "/peers.json", "/healthz",
                                        "/logs.json", "/metrics", "dashboard",   "other"};
-constexpr const char *rejectionLabels[] = {"bad_json", "missing_fields", "unknown_type",
-                                           "peer_id_too_long", "content_too_long"};
+// In the order of PresenceMessage::Error::Kind.
+constexpr const char *rejectionLabels[] = {"bad_json",         "missing_fields",   "unknown_type",
+                                           "peer_id_too_long", "content_too_long", "email_too_long",
+                                           "too_many_addrs",   "addr_too_long"};
+static_assert(std::size(rejectionLabels) == ServerMetrics::publishRejectionKinds);
 
 void header(QByteArray &out, const char *name, const char *type, const char *help)
 {
@@ -105,19 +108,6 @@ ServerMetrics::Route ServerMetrics::routeFor(QByteArrayView path)
     if (path == "/" || path.startsWith("/assets/"))
         return Route::Dashboard;
     return Route::Other;
-}
-
-ServerMetrics::PublishRejection ServerMetrics::rejectionFor(QByteArrayView errorText)
-{
-    if (errorText.startsWith("bad message: type and peerId"))
-        return PublishRejection::MissingFields;
-    if (errorText.startsWith("bad message: unknown type"))
-        return PublishRejection::UnknownType;
-    if (errorText.startsWith("bad message: peerId too long"))
-        return PublishRejection::PeerIdTooLong;
-    if (errorText.startsWith("bad message: content too long"))
-        return PublishRejection::ContentTooLong;
-    return PublishRejection::BadJson;
 }
 
 QByteArray ServerMetrics::render(const Gauges &gauges) const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "presencemessage.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 
@@ -25,15 +27,8 @@ public:
         Other,
         Count
     };
-    enum class PublishRejection
-    {
-        BadJson,
-        MissingFields,
-        UnknownType,
-        PeerIdTooLong,
-        ContentTooLong,
-        Count
-    };
+    using PublishRejection = PresenceMessage::Error::Kind;
+    static constexpr size_t publishRejectionKinds = size_t(PublishRejection::AddrTooLong) + 1;
 
     // Values read from elsewhere when /metrics is asked for.
     struct Gauges
@@ -71,7 +66,6 @@ public:
     void countPublishRejected(PublishRejection reason);
 
     static Route routeFor(QByteArrayView path);
-    static PublishRejection rejectionFor(QByteArrayView errorText);
 
     QByteArray render(const Gauges &gauges) const;
 
@@ -89,7 +83,7 @@ private:
     std::array<std::array<std::atomic<quint64>, bucketBounds.size() + 1>, routeCount> m_buckets{};
     std::array<std::atomic<quint64>, routeCount> m_durationNanoseconds{};
     std::array<std::atomic<quint64>, statusSlots> m_refusals{};
-    std::array<std::atomic<quint64>, size_t(PublishRejection::Count)> m_publishesRejected{};
+    std::array<std::atomic<quint64>, publishRejectionKinds> m_publishesRejected{};
     std::atomic<quint64> m_publishesAccepted{0};
     const std::chrono::steady_clock::time_point m_started;
     const qint64 m_startedWallSeconds;

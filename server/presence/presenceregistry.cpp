@@ -21,6 +21,7 @@ struct PresenceRegistry::Peer
     quint16 contentLength = 0;
     PresenceMessage::Type type = PresenceMessage::Type::Online;
     bool own = true;
+    bool verified = false;
     char data[1];
 
     QByteArrayView id() const { return {data, idLength}; }
@@ -65,7 +66,7 @@ struct PresenceRegistry::Peer
         JsonWriter::appendInteger(out, lastSeenUs / 1000);
         if (extraLength > 0)
             out.append(',').append(extra());
-        out.append('}');
+        out.append(verified ? ",\"verified\":true}" : ",\"verified\":false}");
     }
 };
 
@@ -75,13 +76,17 @@ namespace {
 // (they still reach subscribers in the event).
 QByteArray rowExtraMembers(const QByteArray &extraMembers)
 {
-    if (!extraMembers.contains("\"peer_id\"") && !extraMembers.contains("\"last_seen\""))
+    const auto rowKey = [](QByteArrayView name) {
+        return name == "peer_id" || name == "last_seen" || name == "ws_connected";
+    };
+    if (!extraMembers.contains("\"peer_id\"") && !extraMembers.contains("\"last_seen\"") &&
+        !extraMembers.contains("\"ws_connected\""))
         return extraMembers;
     QByteArray kept;
     const QByteArray object = '{' + extraMembers + '}';
     const auto members = JsonReader::readObject(object);
     for (const JsonReader::Member &member : *members) {
-        if (member.name == "peer_id" || member.name == "last_seen")
+        if (rowKey(member.name))
             continue;
         if (!kept.isEmpty())
             kept.append(',');
@@ -127,6 +132,7 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
     peer->lastSeenUs = lastSeenUs;
     peer->seenMonotonicMs = monotonicMs;
     peer->own = own;
+    peer->verified = message.verified;
     if (existing)
         remove(existing, -1);
     else
@@ -200,6 +206,7 @@ QList<PresenceRegistry::Row> PresenceRegistry::rows() const
             row.message.content = JsonReader::decodeString(peer->content()).value_or(QByteArray());
             row.message.ts = peer->ts;
             row.message.extraMembers = peer->extra().toByteArray();
+            row.message.verified = peer->verified;
             row.lastSeenUs = peer->lastSeenUs;
             row.own = peer->own;
             rows.append(std::move(row));

@@ -38,6 +38,9 @@ PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *par
 
 bool PresenceService::publish(PresenceMessage message, std::function<void()> applied)
 {
+    // No registration service is configured, so every peer is verified, as with the current
+    // Go server; what a peer claimed was dropped when its message was parsed.
+    message.verified = true;
     // The stamp is taken under the lock when applied here, so that it grows with the order
     // of acceptance; a zero `ts` becomes the same time, as last_seen.
     const auto stamp = [&message] {

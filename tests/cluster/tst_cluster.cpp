@@ -125,6 +125,21 @@ const QByteArray countExpiriesScript =
     "local n = 0 for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
     "if entry[2][3] == 'e' then n = n + 1 end end return n";
 
+// Everything Redis holds, every key of every type, as one text (the keys' names included).
+const QByteArray dumpEverythingScript =
+    "local out = {} "
+    "local function add(v) if type(v) == 'table' then for _, x in ipairs(v) do add(x) end "
+    "else out[#out + 1] = tostring(v) end end "
+    "for _, key in ipairs(redis.call('KEYS', '*')) do add(key) "
+    "local t = redis.call('TYPE', key)['ok'] "
+    "if t == 'hash' then add(redis.call('HGETALL', key)) "
+    "elseif t == 'zset' then add(redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')) "
+    "elseif t == 'set' then add(redis.call('SMEMBERS', key)) "
+    "elseif t == 'list' then add(redis.call('LRANGE', key, 0, -1)) "
+    "elseif t == 'stream' then add(redis.call('XRANGE', key, '-', '+')) "
+    "elseif t == 'string' then add(redis.call('GET', key)) end end "
+    "return table.concat(out, ' ')";
+
 } // namespace
 
 class TestCluster : public QObject
@@ -460,6 +475,42 @@ private Q_SLOTS:
         QCOMPARE(sorted(keysOf(onFirst->data())),
                  (QList<QByteArray>{"online from-first ", "online from-late "}));
         QCOMPARE(sorted(keysOf(onLate->data())), sorted(keysOf(onFirst->data())));
+    }
+
+    // A peer's verification token reaches no other instance and nothing Redis holds; the
+    // server's `verified` crosses the cluster, in events and in the rows a new instance loads.
+    void serverOwnedFieldsAcrossTheCluster()
+    {
+        QVERIFY(startCluster(2));
+        StreamRecorder *onOther = subscribe(m_instances[1]->port());
+        QVERIFY(onOther);
+        HttpClient http(m_instances[0]->port());
+        QCOMPARE(http.post("/publish", "{\"type\":\"online\",\"peerId\":\"12D3KooWTok\","
+                                       "\"verificationToken\":\"SECRET-TOKEN-123\","
+                                       "\"verified\":false,\"target\":\"x\"}")
+                     .status,
+                 204);
+        QVERIFY(runUntil([&] { return !onOther->events().isEmpty(); }, 5000));
+        const QByteArray event = onOther->data().first();
+        QVERIFY2(event.endsWith(",\"verified\":true}") && !event.contains("target"),
+                 event.constData());
+        QVERIFY(!agreedPeers(instancePorts(), [](const QByteArray &json) {
+                     return json.contains("\"verified\":true");
+                 }).isEmpty());
+
+        ServerProcess *late = startInstance();
+        QVERIFY(late);
+        const QJsonObject row =
+            QJsonDocument::fromJson(peersJsonOf(late->port())).array()[0].toObject();
+        QCOMPARE(row["peer_id"].toString(), QStringLiteral("12D3KooWTok"));
+        QCOMPARE(row["verified"].toBool(), true);
+
+        const QByteArray stored = m_redis->command({"EVAL", dumpEverythingScript, "0"});
+        QVERIFY2(stored.contains("12D3KooWTok"), stored.constData()); // it did look at the data
+        QVERIFY2(!stored.contains("SECRET") && !stored.contains("verificationToken"),
+                 stored.constData());
+        for (const auto &instance : m_instances)
+            QVERIFY(!instance->log().contains("SECRET"));
     }
 
     // A silent peer is announced offline exactly once on every instance, whichever instance

@@ -110,9 +110,11 @@ private Q_SLOTS:
             stream.body(),
             QByteArray(": ok\n\n"
                        "data: {\"type\":\"online\",\"peerId\":\"p1\",\"content\":\"a "
-                       "\\u003cb\\u003e \\u0026 c\",\"ts\":1732460000000}\n\n"
-                       "data: {\"type\":\"update\",\"peerId\":\"p1\",\"ts\":1732460005000}\n\n"
-                       "data: {\"type\":\"offline\",\"peerId\":\"p1\",\"ts\":1732460009000}\n\n"));
+                       "\\u003cb\\u003e \\u0026 c\",\"ts\":1732460000000,\"verified\":true}\n\n"
+                       "data: {\"type\":\"update\",\"peerId\":\"p1\",\"ts\":1732460005000,"
+                       "\"verified\":true}\n\n"
+                       "data: {\"type\":\"offline\",\"peerId\":\"p1\",\"ts\":1732460009000,"
+                       "\"verified\":true}\n\n"));
     }
 
     void everySubscriberGetsEveryEventInOrder()
@@ -133,7 +135,7 @@ private Q_SLOTS:
             QCOMPARE(stream->waitForEvents(200), 200);
             for (int i = 0; i < 200; ++i)
                 QVERIFY(stream->events()[i].data.endsWith(",\"ts\":" + QByteArray::number(i + 1) +
-                                                          "}"));
+                                                          ",\"verified\":true}"));
         }
         qDeleteAll(streams);
     }
@@ -177,7 +179,8 @@ private Q_SLOTS:
             order << row.toObject()["peer_id"].toString();
         QCOMPARE(order, (QStringList{"o-new", "o-old", "u-new", "u-old"}));
         const QJsonObject first = rows[0].toObject();
-        QCOMPARE(first.keys().size(), 6);
+        QCOMPARE(first.keys().size(), 7);
+        QCOMPARE(first["verified"].toBool(), true);
         QCOMPARE(first["content"].toString(), QString()); // always present
         QVERIFY(first.contains("content"));
         QCOMPARE(first["goopClientVersion"].toString(), QStringLiteral("2.1"));
@@ -201,7 +204,8 @@ private Q_SLOTS:
         QCOMPARE(stream.waitForEvents(3), 3);
         QVERIFY(stream.events()[1].data.startsWith("{\"type\":\"offline\",\"peerId\":\"p1\""));
         QCOMPARE(stream.events()[2].data,
-                 QByteArray("{\"type\":\"offline\",\"peerId\":\"never-seen\",\"ts\":9}"));
+                 QByteArray("{\"type\":\"offline\",\"peerId\":\"never-seen\",\"ts\":9,"
+                            "\"verified\":true}"));
     }
 
     void unknownFieldsReachSubscribers()
@@ -216,7 +220,7 @@ private Q_SLOTS:
             "\"publicKey\":\"CAESIB\",\"goopClientVersion\":\"2.3.0\",\"nested\":{\"a\":[1,2]}}";
         QCOMPARE(http.post("/publish", body).status, 204);
         QCOMPARE(stream.waitForEvents(1), 1);
-        QCOMPARE(stream.events()[0].data, body);
+        QCOMPARE(stream.events()[0].data, body.chopped(1) + ",\"verified\":true}");
         const QJsonObject row =
             QJsonDocument::fromJson(http.get("/peers.json").body).array()[0].toObject();
         QCOMPARE(row["addrs"].toArray().size(), 2);

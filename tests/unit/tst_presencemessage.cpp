@@ -88,6 +88,37 @@ private Q_SLOTS:
         QTest::newRow("type before length")
             << ("{\"type\":\"x\",\"peerId\":\"" + QByteArray(300, 'p') + "\"}")
             << QByteArray("bad message: unknown type \"x\"");
+        // Today's fields (PROTOCOL.md, "Fields the server owns"): their limits, in their order.
+        const QByteArray online = "{\"type\":\"online\",\"peerId\":\"a\",";
+        const auto addrs = [](int count, int bytes) {
+            QByteArrayList list;
+            for (int i = 0; i < count; ++i)
+                list << '"' + QByteArray(bytes, 'x') + '"';
+            return "\"addrs\":[" + list.join(',') + ']';
+        };
+        QTest::newRow("email 321") << (online + "\"email\":\"" + QByteArray(321, 'e') + "\"}")
+                                   << QByteArray("bad message: email too long");
+        QTest::newRow("email number") << (online + "\"email\":5}") << badJson;
+        QTest::newRow("21 addrs") << (online + addrs(21, 4) + '}')
+                                  << QByteArray("bad message: too many addrs");
+        QTest::newRow("addr 257") << (online + addrs(1, 257) + '}')
+                                  << QByteArray("bad message: addr too long");
+        QTest::newRow("addrs string") << (online + "\"addrs\":\"/ip4/1\"}") << badJson;
+        QTest::newRow("addr number") << (online + "\"addrs\":[\"/ip4/1\",7]}") << badJson;
+        QTest::newRow("content before email")
+            << (online + "\"email\":\"" + QByteArray(321, 'e') + "\",\"content\":\"" +
+                QByteArray(4097, 'c') + "\"}")
+            << QByteArray("bad message: content too long");
+        QTest::newRow("email before addrs")
+            << (online + addrs(21, 300) + ",\"email\":\"" + QByteArray(321, 'e') + "\"}")
+            << QByteArray("bad message: email too long");
+        QTest::newRow("count before length")
+            << (online + addrs(21, 300) + '}') << QByteArray("bad message: too many addrs");
+        QTest::newRow("type errors before limits")
+            << (online + addrs(21, 4) + ",\"email\":[]}") << badJson;
+        QTest::newRow("punch is the server's")
+            << QByteArray("{\"type\":\"punch\",\"peerId\":\"a\"}")
+            << QByteArray("bad message: unknown type \"punch\"");
     }
     void errors()
     {
@@ -138,6 +169,47 @@ private Q_SLOTS:
         QVERIFY(m.extraMembers.isEmpty());
         QCOMPARE(accepted("{\"t\\u0079pe\":\"online\",\"peerId\":\"a\"}").type,
                  PresenceMessage::Type::Online);
+    }
+
+    void todaysLimitsAreInclusive()
+    {
+        QByteArrayList twenty;
+        for (int i = 0; i < 20; ++i)
+            twenty << '"' + QByteArray(256, 'a') + '"';
+        QCOMPARE(errorOf("{\"type\":\"online\",\"peerId\":\"a\",\"email\":\"" +
+                         QByteArray(320, 'e') + "\",\"addrs\":[" + twenty.join(',') +
+                         "],\"Email\":null}"),
+                 QByteArray("accepted"));
+        QCOMPARE(errorOf("{\"type\":\"online\",\"peerId\":\"a\",\"addrs\":null,\"email\":null}"),
+                 QByteArray("accepted"));
+    }
+
+    void serverOwnedFieldsAreDropped()
+    {
+        // The token is a credential: whatever its spelling (Go matches keys without regard to
+        // case), it never reaches the stored or sent message; nor do `verified` or `target`.
+        const PresenceMessage m = accepted(
+            "{\"type\":\"online\",\"verificationToken\":\"SECRET-1\",\"peerId\":\"p\","
+            "\"VerificationTOKEN\":\"SECRET-2\",\"verified\":true,\"target\":\"q\","
+            "\"Target\":{\"x\":\"SECRET-3\"},\"email\":\"a@b.c\",\"verificationToken\":null}");
+        QCOMPARE(m.extraMembers, QByteArray("\"email\":\"a@b.c\""));
+        QVERIFY(!m.verified);
+        QCOMPARE(m.toJson(),
+                 QByteArray("{\"type\":\"online\",\"peerId\":\"p\",\"ts\":0,\"email\":\"a@b.c\"}"));
+        QVERIFY(!m.toJson().contains("SECRET"));
+    }
+
+    void serverWrittenVerifiedIsKept()
+    {
+        PresenceMessage m = accepted("{\"type\":\"update\",\"peerId\":\"p\",\"ts\":3}");
+        m.verified = true;
+        const QByteArray json = m.toJson();
+        QCOMPARE(json,
+                 QByteArray("{\"type\":\"update\",\"peerId\":\"p\",\"ts\":3,\"verified\":true}"));
+        const auto readBack = PresenceMessage::parse(json, PresenceMessage::Source::Server);
+        QVERIFY(std::get<PresenceMessage>(readBack).verified);
+        QVERIFY(!std::get<PresenceMessage>(PresenceMessage::parse(json)).verified);
+        QCOMPARE(std::get<PresenceMessage>(readBack).toJson(), json);
     }
 
     void unknownFieldsPassThrough()

@@ -93,9 +93,10 @@ private Q_SLOTS:
     {
         PresenceRegistry registry;
         registry.apply(message(Type::Online, "a<b", "\"addrs\":[\"/ip4/1\"]"), 555, 1);
-        QCOMPARE(registry.peersJson(), QByteArray("[{\"peer_id\":\"a\\u003cb\",\"type\":\"online\","
-                                                  "\"content\":\"label-a\\u003cb\",\"ts\":100,"
-                                                  "\"last_seen\":555,\"addrs\":[\"/ip4/1\"]}]\n"));
+        QCOMPARE(registry.peersJson(),
+                 QByteArray("[{\"peer_id\":\"a\\u003cb\",\"type\":\"online\","
+                            "\"content\":\"label-a\\u003cb\",\"ts\":100,"
+                            "\"last_seen\":555,\"addrs\":[\"/ip4/1\"],\"verified\":false}]\n"));
     }
 
     void rowKeysCannotBeForged()
@@ -105,7 +106,7 @@ private Q_SLOTS:
                        555, 1);
         QCOMPARE(registry.peersJson(),
                  QByteArray("[{\"peer_id\":\"a\",\"type\":\"online\",\"content\":\"label-a\","
-                            "\"ts\":100,\"last_seen\":555,\"x\":1}]\n"));
+                            "\"ts\":100,\"last_seen\":555,\"x\":1,\"verified\":false}]\n"));
     }
 
     void onlineFirstThenMostRecentlySeen()
