@@ -3,6 +3,7 @@
 #include "httpworker.h"
 #include "logcategories.h"
 #include "sseframe.h"
+#include "websocket/websocketframes.h"
 
 #ifdef GOOP_HAVE_HIREDIS
 #include "redisbackplane.h"
@@ -41,7 +42,18 @@ EventHub::Options hubOptions(const ServerConfig &config)
     EventHub::Options options;
     options.maxBacklogBytes = config.maxSubscriberBacklogBytes;
     options.heartbeat = config.heartbeat;
+    options.webSocketPing = config.webSocketPing;
+    options.webSocketTimeout = config.webSocketTimeout;
+    options.maxMessageBytes = config.maxBodyBytes;
     options.writerThreads = config.threads;
+    return options;
+}
+
+WebSocketPeers::Options webSocketOptions(const ServerConfig &config)
+{
+    WebSocketPeers::Options options;
+    options.maxPerAddress = config.maxWebSocketsPerAddress;
+    options.grace = config.webSocketGrace;
     return options;
 }
 
@@ -50,12 +62,19 @@ EventHub::Options hubOptions(const ServerConfig &config)
 RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnections,
                                    const LogSink &logs, QObject *parent)
     : QObject(parent), m_config(config), m_logs(logs), m_budget(maxConnections),
-      m_presence(config.peerTtl), m_events(hubOptions(config), m_budget)
+      m_presence(config.peerTtl),
+      m_events(
+          hubOptions(config), m_budget,
+          {[this](quint64 stream, const QByteArray &text) { m_webSockets.received(stream, text); },
+           [this](quint64 stream) { m_webSockets.closed(stream); }}),
+      m_webSockets(webSocketOptions(config), m_presence, m_events)
 {
     // Direct: called in the publishing thread under the presence lock, which keeps the order.
     connect(
         &m_presence, &PresenceService::eventAccepted, this,
-        [this](const QByteArray &json) { m_events.broadcast(SseFrame::data(json)); },
+        [this](const QByteArray &json) {
+            m_events.broadcast(SseFrame::data(json), WebSocketFrames::text(json));
+        },
         Qt::DirectConnection);
 #ifdef GOOP_HAVE_HIREDIS
     if (!config.redisUrl.isEmpty()) {
@@ -107,13 +126,9 @@ std::optional<QString> RendezvousServer::listen()
     limits.maxBodyBytes = m_config.maxBodyBytes;
     limits.requestTimeout = m_config.requestTimeout;
     limits.idleTimeout = m_config.idleTimeout;
-    const ApiServer::Services services{m_presence,
-                                       m_events,
-                                       m_budget,
-                                       m_logs,
-                                       m_dashboard,
-                                       m_metrics,
-                                       [this] { return gauges(); }};
+    const ApiServer::Services services{
+        m_presence, m_events,    m_webSockets, m_budget,
+        m_logs,     m_dashboard, m_metrics,    [this] { return gauges(); }};
     for (const SocketIo::Handle socket : sockets)
         m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
     m_address = *address;

@@ -6,6 +6,7 @@
 #include "presenceservice.h"
 #include "serverconfig.h"
 #include "servermetrics.h"
+#include "websocket/websocketpeers.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -53,6 +54,7 @@ private:
     ConnectionBudget m_budget;
     PresenceService m_presence;
     EventHub m_events;
+    WebSocketPeers m_webSockets;
     DashboardFiles m_dashboard;
     ServerMetrics m_metrics;
     std::unique_ptr<RedisBackplane> m_backplane;

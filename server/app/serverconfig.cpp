@@ -125,13 +125,32 @@ CommandLine CommandLine::parse(const QStringList &arguments,
             "HTTP threads (one off Linux) and as many event-stream writers. Default: the number of "
             "CPU cores."),
         QStringLiteral("N"));
+    const QCommandLineOption wsPing(QStringLiteral("ws-ping"),
+                                    QStringLiteral("Ping every WebSocket this often. Default 5s."),
+                                    QStringLiteral("DURATION"));
+    const QCommandLineOption wsTimeout(
+        QStringLiteral("ws-timeout"),
+        QStringLiteral("Close a WebSocket whose client sent nothing (not even a pong) for this "
+                       "long. Default 15s."),
+        QStringLiteral("DURATION"));
+    const QCommandLineOption wsGrace(
+        QStringLiteral("ws-grace"),
+        QStringLiteral("When a peer's WebSocket ends, announce it offline only if it has neither "
+                       "reconnected nor published within this time. Default 8s."),
+        QStringLiteral("DURATION"));
+    const QCommandLineOption wsPerAddress(
+        QStringLiteral("max-ws-per-address"),
+        QStringLiteral("Answer 429 to more WebSockets than this from one client address "
+                       "(0: no cap). Default 1000."),
+        QStringLiteral("N"));
     const QCommandLineOption redis(
         QStringLiteral("redis"),
         QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
                        "redis://127.0.0.1:6379/0 (env GOOP_REDIS_URL). Default: none."),
         QStringLiteral("URL"));
     parser.addOptions({help, version, addr, rendezvous, logLevel, peerTtl, heartbeat,
-                       requestTimeout, idleTimeout, maxConnections, backlog, threads, redis});
+                       requestTimeout, idleTimeout, maxConnections, backlog, threads, wsPing,
+                       wsTimeout, wsGrace, wsPerAddress, redis});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
@@ -185,6 +204,9 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         {&heartbeat, &config.heartbeat},
         {&requestTimeout, &config.requestTimeout},
         {&idleTimeout, &config.idleTimeout},
+        {&wsPing, &config.webSocketPing},
+        {&wsTimeout, &config.webSocketTimeout},
+        {&wsGrace, &config.webSocketGrace},
     };
     for (const auto &[option, target] : durations) {
         if (!parser.isSet(*option))
@@ -217,6 +239,13 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(backlog, config.maxSubscriberBacklogBytes))
         return fail(
             QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));
+    if (parser.isSet(wsPerAddress)) {
+        bool ok = false;
+        config.maxWebSocketsPerAddress = parser.value(wsPerAddress).toInt(&ok);
+        if (!ok || config.maxWebSocketsPerAddress < 0)
+            return fail(QStringLiteral("invalid --max-ws-per-address \"%1\"")
+                            .arg(parser.value(wsPerAddress)));
+    }
     const auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
     if (redisText && !redisText->isEmpty()) {
 #ifdef GOOP_HAVE_HIREDIS

@@ -25,6 +25,12 @@ struct ServerConfig
     int threads = 2;        // HTTP threads, and as many event-stream writer threads
     qint64 maxSubscriberBacklogBytes = 1024 * 1024; // unsent bytes before a stream is dropped
 
+    // /ws: the current server's timings (PROTOCOL.md), and what we do better.
+    std::chrono::milliseconds webSocketPing{5000};     // a ping frame this often
+    std::chrono::milliseconds webSocketTimeout{15000}; // closed after this long silent
+    std::chrono::milliseconds webSocketGrace{8000};    // offline only after this long gone
+    int maxWebSocketsPerAddress = 1000;                // 429 beyond; 0: no cap
+
     Logging::Level logLevel = Logging::Level::Info;
 
     QString redisUrl; // empty: no cluster, the state lives in this process alone

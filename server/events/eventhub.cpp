@@ -1,28 +1,44 @@
 #include "eventhub.h"
 
-#include "streamwriter.h"
-
-EventHub::EventHub(const Options &options, ConnectionBudget &budget)
+EventHub::EventHub(const Options &options, ConnectionBudget &budget,
+                   WebSocketEvents webSocketEvents)
 {
     for (int i = 0; i < qMax(1, options.writerThreads); ++i)
-        m_writers.push_back(std::make_unique<StreamWriter>(options.maxBacklogBytes,
-                                                           options.heartbeat, budget, m_dropped,
-                                                           m_delivered, options.calls));
+        m_writers.push_back(std::make_unique<StreamWriter>(
+            options, budget, StreamWriter::Counters{m_dropped, m_delivered}, webSocketEvents));
 }
 
 EventHub::~EventHub() = default;
 
 void EventHub::subscribe(SocketIo::Handle socket, const QByteArray &greeting)
 {
-    m_writers[m_next.fetch_add(1) % m_writers.size()]->add(socket, greeting);
+    const quint64 id = m_nextId.fetch_add(1);
+    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::EventStream);
 }
 
-void EventHub::broadcast(const QByteArray &frame)
+quint64 EventHub::subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting)
+{
+    const quint64 id = m_nextId.fetch_add(1);
+    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::WebSocket);
+    return id;
+}
+
+void EventHub::broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame)
 {
     for (const auto &writer : m_writers) {
         if (writer->count() > 0) // no wake-up for a writer with nobody to write to
-            writer->post(frame);
+            writer->post(eventStreamFrame, webSocketFrame);
     }
+}
+
+void EventHub::sendTo(quint64 webSocket, const QByteArray &webSocketFrame)
+{
+    writerFor(webSocket).sendTo(webSocket, webSocketFrame);
+}
+
+void EventHub::close(quint64 webSocket, quint16 code)
+{
+    writerFor(webSocket).close(webSocket, code);
 }
 
 void EventHub::closeAll()
@@ -36,6 +52,14 @@ int EventHub::subscriberCount() const
     int count = 0;
     for (const auto &writer : m_writers)
         count += writer->count();
+    return count;
+}
+
+int EventHub::webSocketCount() const
+{
+    int count = 0;
+    for (const auto &writer : m_writers)
+        count += writer->webSocketCount();
     return count;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "socketio.h"
+#include "streamwriter.h"
 
 #include <QByteArray>
 
@@ -10,12 +10,12 @@
 #include <vector>
 
 class ConnectionBudget;
-class StreamWriter;
 
-// The SSE fan-out. Streams live outside Qt's event loops: each is a bare socket owned by one of
-// a few writer threads that wait on a SocketPoller (epoll on Linux), so that tens of thousands of
-// idle streams cost neither a QTcpSocket each nor a scan at every event-loop wake-up (QT64.md), and
-// each event is serialized once for all of them.
+// The fan-out of events to every subscriber, on /events (SSE) and /ws (WebSocket). Streams live
+// outside Qt's event loops: each is a bare socket owned by one of a few writer threads that wait
+// on a SocketPoller (epoll on Linux), so that tens of thousands of idle streams cost neither a
+// QTcpSocket each nor a scan at every event-loop wake-up (QT64.md), and each event is framed
+// once per kind of stream for all of them.
 //
 // A stream whose unsent bytes exceed the backlog cap is disconnected (its client reconnects and
 // reloads /peers.json); a stream that keeps up never loses an event. All members are
@@ -23,36 +23,45 @@ class StreamWriter;
 class EventHub
 {
 public:
-    struct Options
+    struct Options : StreamWriter::Options
     {
-        qint64 maxBacklogBytes = 1024 * 1024;
-        std::chrono::milliseconds heartbeat{25000};
         int writerThreads = 2;
-        SocketIo::Calls calls = SocketIo::Calls::Best;
     };
+    using WebSocketEvents = StreamWriter::WebSocketEvents;
 
-    EventHub(const Options &options, ConnectionBudget &budget);
+    EventHub(const Options &options, ConnectionBudget &budget,
+             WebSocketEvents webSocketEvents = {});
     ~EventHub(); // closes every stream and stops the writers
 
     // Takes over `socket` (connected, non-blocking; it counts in the budget from now on).
     // `greeting` (the response head and `: ok`) is sent first; every event broadcast after this
     // call follows it.
     void subscribe(SocketIo::Handle socket, const QByteArray &greeting);
+    // The same for a WebSocket (`greeting`: the 101 answer); returns the stream's id.
+    quint64 subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting);
 
-    // Sends `frame` (complete SSE frames) to every stream, in the order of the calls.
-    void broadcast(const QByteArray &frame);
+    // Sends one event to every stream, in the order of the calls: `eventStreamFrame` (complete
+    // SSE frames) on /events, `webSocketFrame` on WebSockets.
+    void broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame = {});
+    // A frame for one WebSocket, in order with the events broadcast around it.
+    void sendTo(quint64 webSocket, const QByteArray &webSocketFrame);
+    // Ends one WebSocket with a close frame of `code`, after what is queued for it.
+    void close(quint64 webSocket, quint16 code);
 
     // Ends every stream (at shutdown), after a last attempt to send what is pending.
     void closeAll();
 
     int subscriberCount() const;
+    int webSocketCount() const;
     QString sendMethod() const; // how the writers send, for the log: FanOutSender::description()
     qint64 droppedCount() const { return m_dropped.load(); }
     qint64 deliveredCount() const { return m_delivered.load(); } // events times streams
 
 private:
+    StreamWriter &writerFor(quint64 id) const { return *m_writers[id % m_writers.size()]; }
+
     std::vector<std::unique_ptr<StreamWriter>> m_writers;
-    std::atomic<unsigned> m_next{0};
+    std::atomic<quint64> m_nextId{0};
     std::atomic<qint64> m_dropped{0};
     std::atomic<qint64> m_delivered{0};
 };

@@ -3,19 +3,17 @@
 #include "connectionbudget.h"
 #include "logcategories.h"
 #include "sseframe.h"
+#include "websocket/websocketframes.h"
 
 #include <algorithm>
 
-namespace {
-using Clock = std::chrono::steady_clock;
-}
+StreamWriter::Stream::~Stream() = default;
 
-StreamWriter::StreamWriter(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
-                           ConnectionBudget &budget, std::atomic<qint64> &droppedCounter,
-                           std::atomic<qint64> &deliveredCounter, SocketIo::Calls calls)
-    : m_maxBacklogBytes(maxBacklogBytes), m_heartbeat(heartbeat), m_budget(budget),
-      m_dropped(droppedCounter), m_delivered(deliveredCounter),
-      m_poller(SocketPoller::create(calls)), m_sender(FanOutSender::create(calls))
+StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Counters counters,
+                           WebSocketEvents webSocketEvents)
+    : m_options(options), m_budget(budget), m_counters(counters),
+      m_webSocketEvents(std::move(webSocketEvents)), m_poller(SocketPoller::create(options.calls)),
+      m_sender(FanOutSender::create(options.calls))
 {
     m_thread.reset(QThread::create([this] { run(); }));
     m_thread->setObjectName(QStringLiteral("sse-writer")); // in top -H, perf, gdb
@@ -33,29 +31,67 @@ StreamWriter::~StreamWriter()
     m_thread->wait();
 }
 
-void StreamWriter::add(SocketIo::Handle socket, const QByteArray &greeting)
+void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind)
 {
     // Counted from now, not from when the writer thread picks it up: EventHub skips writers
     // without streams, and this one must get every event broadcast after this call.
     m_count.fetch_add(1);
+    if (kind == Kind::WebSocket)
+        m_webSocketCount.fetch_add(1);
+    Command command{Command::Type::Add, id};
+    command.socket = socket;
+    command.kind = kind;
+    command.bytes = greeting;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        m_incoming.push_back(Incoming{socket, greeting, m_frames.size(), m_frameCount});
+        command.eventStreamBefore = m_eventStreamFrames.size();
+        command.webSocketBefore = m_webSocketFrames.size();
+        command.framesBefore = m_frameCount;
+        m_commands.push_back(std::move(command));
     }
     m_poller->wake();
 }
 
-void StreamWriter::post(const QByteArray &frames)
+void StreamWriter::post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame)
 {
     bool first;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        first = m_frames.isEmpty();
-        m_frames.append(frames);
+        first = m_eventStreamFrames.isEmpty() && m_commands.empty();
+        m_eventStreamFrames.append(eventStreamFrame);
+        m_webSocketFrames.append(webSocketFrame);
         ++m_frameCount;
     }
     if (first) // one wake-up per batch: frames posted meanwhile ride along
         m_poller->wake();
+}
+
+void StreamWriter::sendTo(quint64 id, const QByteArray &webSocketFrame)
+{
+    Command command{Command::Type::SendTo, id};
+    command.bytes = webSocketFrame;
+    {
+        std::lock_guard<std::mutex> lock(m_inboxMutex);
+        command.eventStreamBefore = m_eventStreamFrames.size();
+        command.webSocketBefore = m_webSocketFrames.size();
+        command.framesBefore = m_frameCount;
+        m_commands.push_back(std::move(command));
+    }
+    m_poller->wake();
+}
+
+void StreamWriter::close(quint64 id, quint16 code)
+{
+    Command command{Command::Type::Close, id};
+    command.code = code;
+    {
+        std::lock_guard<std::mutex> lock(m_inboxMutex);
+        command.eventStreamBefore = m_eventStreamFrames.size();
+        command.webSocketBefore = m_webSocketFrames.size();
+        command.framesBefore = m_frameCount;
+        m_commands.push_back(std::move(command));
+    }
+    m_poller->wake();
 }
 
 void StreamWriter::closeAll()
@@ -69,17 +105,25 @@ void StreamWriter::closeAll()
 
 void StreamWriter::run()
 {
-    auto nextHeartbeat = Clock::now() + m_heartbeat;
+    using std::chrono::milliseconds;
+    // WebSocket silence is checked this often: a tenth of the timeout, at most every second.
+    const auto timeoutCheck =
+        std::clamp(m_options.webSocketTimeout / 10, milliseconds(10), milliseconds(1000));
+    auto nextHeartbeat = Clock::now() + m_options.heartbeat;
+    auto nextPing = Clock::now() + m_options.webSocketPing;
+    auto nextTimeoutCheck = Clock::now() + timeoutCheck;
     for (;;) {
-        const auto untilHeartbeat =
-            std::chrono::duration_cast<std::chrono::milliseconds>(nextHeartbeat - Clock::now());
-        for (const SocketPoller::Ready &ready : m_poller->wait(std::max(
-                 untilHeartbeat + std::chrono::milliseconds(1), std::chrono::milliseconds(0)))) {
+        auto deadline = nextHeartbeat;
+        if (!m_webSockets.empty())
+            deadline = std::min({deadline, nextPing, nextTimeoutCheck});
+        const auto wait = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        for (const SocketPoller::Ready &ready :
+             m_poller->wait(std::max(wait + milliseconds(1), milliseconds(0)))) {
             auto *stream = static_cast<Stream *>(ready.tag);
             if (stream->fd == SocketIo::invalidHandle)
                 continue; // closed earlier in this round
             if (ready.input) {
-                discardInput(stream);
+                readInput(stream);
                 if (stream->fd == SocketIo::invalidHandle)
                     continue;
             }
@@ -87,9 +131,18 @@ void StreamWriter::run()
                 flush(stream);
         }
         takeInbox();
-        if (Clock::now() >= nextHeartbeat) {
-            deliver(SseFrame::ping, 0); // not an event
-            nextHeartbeat = Clock::now() + m_heartbeat;
+        const auto now = Clock::now();
+        if (now >= nextHeartbeat) {
+            deliver(Kind::EventStream, SseFrame::ping); // not an event
+            nextHeartbeat = now + m_options.heartbeat;
+        }
+        if (now >= nextPing) {
+            deliver(Kind::WebSocket, WebSocketFrames::ping());
+            nextPing = now + m_options.webSocketPing;
+        }
+        if (now >= nextTimeoutCheck) {
+            closeTimedOutWebSockets(now);
+            nextTimeoutCheck = now + timeoutCheck;
         }
         // Streams closed in this round are freed only now: later events may still name them.
         m_streams.erase(std::remove_if(m_streams.begin(), m_streams.end(),
@@ -101,53 +154,82 @@ void StreamWriter::run()
                                        }),
                         m_streams.end());
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        if (m_stop && m_incoming.empty() && m_frames.isEmpty() && m_streams.empty())
+        if (m_stop && m_commands.empty() && m_eventStreamFrames.isEmpty() && m_streams.empty())
             return;
     }
 }
 
 void StreamWriter::takeInbox()
 {
-    std::vector<Incoming> incoming;
-    QByteArray frames;
+    std::vector<Command> commands;
+    QByteArray eventStreamFrames;
+    QByteArray webSocketFrames;
     qint64 frameCount = 0;
     bool closeAll;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        incoming.swap(m_incoming);
-        frames.swap(m_frames);
+        commands.swap(m_commands);
+        eventStreamFrames.swap(m_eventStreamFrames);
+        webSocketFrames.swap(m_webSocketFrames);
         frameCount = std::exchange(m_frameCount, 0);
         closeAll = std::exchange(m_closeAll, false);
     }
-    // In the order of the calls: the frames posted before a stream was added go to the streams
-    // there were then; the new one gets its greeting and every frame after it.
-    qsizetype deliveredBytes = 0;
-    qint64 deliveredFrames = 0;
-    for (Incoming &next : incoming) {
-        deliver(QByteArrayView(frames).sliced(deliveredBytes, next.framesBefore - deliveredBytes),
-                next.frameCountBefore - deliveredFrames);
-        deliveredBytes = next.framesBefore;
-        deliveredFrames = next.frameCountBefore;
-        auto *stream = new Stream;
-        stream->fd = next.socket;
-        m_streams.push_back(stream);
-        m_poller->add(next.socket, stream);
-        send(stream, next.greeting.constData(), next.greeting.size());
-    }
-    deliver(QByteArrayView(frames).sliced(deliveredBytes), frameCount - deliveredFrames);
-    if (closeAll) {
-        for (Stream *stream : m_streams) {
-            if (stream->fd == SocketIo::invalidHandle)
-                continue;
-            flush(stream);
-            if (stream->fd != SocketIo::invalidHandle)
-                SocketIo::shutdownBoth(stream->fd);
-            close(stream);
+    // In the order of the calls: the frames posted before a command go to the streams there
+    // were then; a new stream gets its greeting and every frame after it.
+    qsizetype eventStreamDone = 0;
+    qsizetype webSocketDone = 0;
+    qint64 framesDone = 0;
+    const auto deliverUpTo = [&](qsizetype eventStreamEnd, qsizetype webSocketEnd,
+                                 qint64 framesEnd) {
+        deliver(Kind::EventStream, QByteArrayView(eventStreamFrames)
+                                       .sliced(eventStreamDone, eventStreamEnd - eventStreamDone));
+        deliver(
+            Kind::WebSocket,
+            QByteArrayView(webSocketFrames).sliced(webSocketDone, webSocketEnd - webSocketDone));
+        m_counters.delivered.fetch_add((framesEnd - framesDone) * qint64(m_streams.size()),
+                                       std::memory_order_relaxed);
+        eventStreamDone = eventStreamEnd;
+        webSocketDone = webSocketEnd;
+        framesDone = framesEnd;
+    };
+    for (Command &command : commands) {
+        deliverUpTo(command.eventStreamBefore, command.webSocketBefore, command.framesBefore);
+        switch (command.type) {
+        case Command::Type::Add: {
+            auto *stream = new Stream;
+            stream->id = command.id;
+            stream->fd = command.socket;
+            if (command.kind == Kind::WebSocket) {
+                stream->webSocket = std::make_unique<WebSocketReader>(m_options.maxMessageBytes);
+                stream->heardFrom = Clock::now();
+                m_webSockets.emplace(command.id, stream);
+            }
+            m_streams.push_back(stream);
+            m_poller->add(command.socket, stream);
+            send(stream, command.bytes.constData(), command.bytes.size());
+            break;
         }
+        case Command::Type::SendTo:
+        case Command::Type::Close: {
+            const auto found = m_webSockets.find(command.id);
+            if (found == m_webSockets.end())
+                break; // gone already
+            if (command.type == Command::Type::SendTo)
+                send(found->second, command.bytes.constData(), command.bytes.size());
+            else
+                closeGracefully(found->second, command.code);
+            break;
+        }
+        }
+    }
+    deliverUpTo(eventStreamFrames.size(), webSocketFrames.size(), frameCount);
+    if (closeAll) {
+        for (Stream *stream : m_streams)
+            closeGracefully(stream, WebSocketFrames::GoingAway);
     }
 }
 
-void StreamWriter::deliver(QByteArrayView frames, qint64 frameCount)
+void StreamWriter::deliver(Kind kind, QByteArrayView frames)
 {
     if (frames.isEmpty())
         return;
@@ -155,7 +237,8 @@ void StreamWriter::deliver(QByteArrayView frames, qint64 frameCount)
     m_receivers.clear();
     m_sockets.clear();
     for (Stream *stream : m_streams) {
-        if (stream->fd == SocketIo::invalidHandle)
+        if (stream->fd == SocketIo::invalidHandle ||
+            (stream->webSocket != nullptr) != (kind == Kind::WebSocket))
             continue;
         if (stream->backlog.isEmpty()) {
             m_receivers.push_back(stream);
@@ -164,6 +247,8 @@ void StreamWriter::deliver(QByteArrayView frames, qint64 frameCount)
             keep(stream, frames.data(), frames.size());
         }
     }
+    if (m_receivers.empty())
+        return;
     m_sender->sendToEach(m_sockets, frames.data(), frames.size(), m_taken);
     for (size_t i = 0; i < m_receivers.size(); ++i) {
         if (m_taken[i] < 0)
@@ -171,7 +256,6 @@ void StreamWriter::deliver(QByteArrayView frames, qint64 frameCount)
         else if (m_taken[i] < frames.size())
             keep(m_receivers[i], frames.data() + m_taken[i], frames.size() - m_taken[i]);
     }
-    m_delivered.fetch_add(frameCount * qint64(m_streams.size()), std::memory_order_relaxed);
 }
 
 void StreamWriter::send(Stream *stream, const char *data, qsizetype size)
@@ -188,8 +272,8 @@ void StreamWriter::send(Stream *stream, const char *data, qsizetype size)
 void StreamWriter::keep(Stream *stream, const char *data, qsizetype size)
 {
     const qsizetype unsent = stream->backlog.size() - stream->sent;
-    if (unsent + size > m_maxBacklogBytes) {
-        m_dropped.fetch_add(1);
+    if (unsent + size > m_options.maxBacklogBytes) {
+        m_counters.dropped.fetch_add(1);
         qCWarning(lcSse, "dropping subscriber %s: %lld bytes unsent (it reconnects)",
                   qPrintable(SocketIo::peerName(stream->fd)), static_cast<long long>(unsent));
         close(stream);
@@ -230,18 +314,76 @@ qint64 StreamWriter::sendWhatFits(Stream *stream, const char *data, qint64 size)
     return written;
 }
 
-void StreamWriter::discardInput(Stream *stream)
+void StreamWriter::readInput(Stream *stream)
 {
-    char buffer[1024];
+    char buffer[4096];
     for (;;) {
         const qint64 n = SocketIo::receiveNow(stream->fd, buffer, sizeof buffer);
         if (n == 0)
-            return; // an event-stream client has nothing to say; what it said is dropped
+            return;
         if (n < 0) {
             close(stream); // end of stream or error: the client went away
             return;
         }
+        // An event-stream client has nothing to say: what it said is dropped.
+        if (stream->webSocket) {
+            readWebSocket(stream, QByteArrayView(buffer, n));
+            if (stream->fd == SocketIo::invalidHandle)
+                return;
+        }
     }
+}
+
+void StreamWriter::readWebSocket(Stream *stream, QByteArrayView bytes)
+{
+    using Item = WebSocketReader::Item;
+    stream->heardFrom = Clock::now();
+    for (const Item &item : stream->webSocket->read(bytes)) {
+        switch (item.kind) {
+        case Item::Kind::Text:
+            if (m_webSocketEvents.message)
+                m_webSocketEvents.message(stream->id, item.payload);
+            break;
+        case Item::Kind::Ping: {
+            const QByteArray pong = WebSocketFrames::pong(item.payload);
+            send(stream, pong.constData(), pong.size());
+            break;
+        }
+        case Item::Kind::Binary: // presence messages are text: dropped like an invalid one
+        case Item::Kind::Pong:
+            break;
+        case Item::Kind::Close:
+        case Item::Kind::Error:
+            closeGracefully(stream, item.code);
+            return;
+        }
+        if (stream->fd == SocketIo::invalidHandle)
+            return;
+    }
+}
+
+void StreamWriter::closeTimedOutWebSockets(Clock::time_point now)
+{
+    for (Stream *stream : m_streams) {
+        if (stream->webSocket && stream->fd != SocketIo::invalidHandle &&
+            now - stream->heardFrom >= m_options.webSocketTimeout)
+            close(stream);
+    }
+}
+
+void StreamWriter::closeGracefully(Stream *stream, quint16 code)
+{
+    if (stream->fd == SocketIo::invalidHandle)
+        return;
+    if (stream->webSocket) {
+        const QByteArray frame = WebSocketFrames::close(code);
+        send(stream, frame.constData(), frame.size());
+    }
+    if (stream->fd != SocketIo::invalidHandle && !stream->backlog.isEmpty())
+        flush(stream);
+    if (stream->fd != SocketIo::invalidHandle)
+        SocketIo::shutdownBoth(stream->fd);
+    close(stream);
 }
 
 void StreamWriter::close(Stream *stream)
@@ -254,4 +396,10 @@ void StreamWriter::close(Stream *stream)
     stream->backlog = QByteArray();
     m_count.fetch_sub(1);
     m_budget.release();
+    if (stream->webSocket) {
+        m_webSockets.erase(stream->id);
+        m_webSocketCount.fetch_sub(1);
+        if (m_webSocketEvents.closed)
+            m_webSocketEvents.closed(stream->id);
+    }
 }

@@ -8,78 +8,144 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 class ConnectionBudget;
+class WebSocketReader;
 
 // One writer thread of the EventHub: owns a set of stream sockets, waits on a SocketPoller, and
 // offers each batch of frames to every stream at once through a FanOutSender; what a socket does
 // not take waits in that stream's backlog until the poller says it is writable again.
+//
+// A stream is an event stream (SSE: the client only listens) or a WebSocket, whose client also
+// speaks: its frames are read here, its messages handed on, its pings answered, and it is
+// pinged and timed out.
 class StreamWriter
 {
 public:
-    StreamWriter(qint64 maxBacklogBytes, std::chrono::milliseconds heartbeat,
-                 ConnectionBudget &budget, std::atomic<qint64> &droppedCounter,
-                 std::atomic<qint64> &deliveredCounter,
-                 SocketIo::Calls calls = SocketIo::Calls::Best);
+    enum class Kind
+    {
+        EventStream,
+        WebSocket
+    };
+
+    struct Options
+    {
+        qint64 maxBacklogBytes = 1024 * 1024;
+        std::chrono::milliseconds heartbeat{25000};        // `: ping` on event streams
+        std::chrono::milliseconds webSocketPing{5000};     // a ping frame on WebSockets
+        std::chrono::milliseconds webSocketTimeout{15000}; // closed after this long silent
+        qsizetype maxMessageBytes = 64 * 1024;             // of a WebSocket client's message
+        SocketIo::Calls calls = SocketIo::Calls::Best;
+    };
+
+    // What WebSocket clients do, reported from the writer's thread.
+    struct WebSocketEvents
+    {
+        std::function<void(quint64 stream, const QByteArray &text)> message;
+        std::function<void(quint64 stream)> closed; // once, whatever the reason
+    };
+
+    struct Counters
+    {
+        std::atomic<qint64> &dropped;   // streams dropped for falling behind
+        std::atomic<qint64> &delivered; // events times streams
+    };
+
+    StreamWriter(const Options &options, ConnectionBudget &budget, Counters counters,
+                 WebSocketEvents webSocketEvents = {});
     ~StreamWriter();
 
-    void add(SocketIo::Handle socket, const QByteArray &greeting);
-    void post(const QByteArray &frames);
+    // Takes over `socket`; `greeting` goes first, then every event posted after this call.
+    void add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind);
+    // One event, framed for each kind of stream.
+    void post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame);
+    // A frame for one WebSocket alone, in order with the events around it.
+    void sendTo(quint64 id, const QByteArray &webSocketFrame);
+    // Ends one WebSocket (after what is queued for it, with a close frame of `code`).
+    void close(quint64 id, quint16 code);
     void closeAll();
+
     int count() const { return m_count.load(); }
+    int webSocketCount() const { return m_webSocketCount.load(); }
     QString sendMethod() const { return m_sender->description(); }
 
 private:
+    using Clock = std::chrono::steady_clock;
+
     struct Stream
     {
+        quint64 id = 0;
         SocketIo::Handle fd = SocketIo::invalidHandle;
         QByteArray backlog; // bytes the socket has not taken yet; while any, it waits for room
         qsizetype sent = 0; // of backlog
+        std::unique_ptr<WebSocketReader> webSocket; // null for an event stream
+        Clock::time_point heardFrom;                // a WebSocket client's last bytes
+        ~Stream();
+    };
+
+    // What other threads ask for, in the order they asked, each placed among the frames.
+    struct Command
+    {
+        enum class Type
+        {
+            Add,
+            SendTo,
+            Close
+        } type;
+        quint64 id;
+        SocketIo::Handle socket = SocketIo::invalidHandle;
+        Kind kind = Kind::EventStream;
+        QByteArray bytes;                // the greeting, or the frame to send
+        quint16 code = 0;                // of a Close
+        qsizetype eventStreamBefore = 0; // bytes of the frames posted before it
+        qsizetype webSocketBefore = 0;
+        qint64 framesBefore = 0;
     };
 
     void run();
     void takeInbox();
-    void deliver(QByteArrayView frames, qint64 frameCount);
+    void deliver(Kind kind, QByteArrayView frames);
     void send(Stream *stream, const char *data, qsizetype size);
     // Queues what the socket did not take, or drops the stream when its backlog would pass the cap.
     void keep(Stream *stream, const char *data, qsizetype size);
     void flush(Stream *stream);
     // What the socket takes now, without waiting; -1 when the client is gone (then closed).
     qint64 sendWhatFits(Stream *stream, const char *data, qint64 size);
-    void discardInput(Stream *stream);
+    void readInput(Stream *stream);
+    void readWebSocket(Stream *stream, QByteArrayView bytes);
+    void closeTimedOutWebSockets(Clock::time_point now);
+    // Sends what is queued and a close frame (WebSockets), then ends the connection.
+    void closeGracefully(Stream *stream, quint16 code);
     void close(Stream *stream);
 
-    const qint64 m_maxBacklogBytes;
-    const std::chrono::milliseconds m_heartbeat;
+    const Options m_options;
     ConnectionBudget &m_budget;
-    std::atomic<qint64> &m_dropped;
-    std::atomic<qint64> &m_delivered;
+    Counters m_counters;
+    const WebSocketEvents m_webSocketEvents;
     std::unique_ptr<SocketPoller> m_poller;
     std::unique_ptr<FanOutSender> m_sender;
 
     std::mutex m_inboxMutex;
-    // A stream added while frames wait in the inbox gets only the frames posted after it.
-    struct Incoming
-    {
-        SocketIo::Handle socket;
-        QByteArray greeting;
-        qsizetype framesBefore; // bytes of m_frames posted before it
-        qint64 frameCountBefore;
-    };
-    std::vector<Incoming> m_incoming; // guarded by m_inboxMutex
-    QByteArray m_frames;              // guarded by m_inboxMutex
-    qint64 m_frameCount = 0;          // guarded by m_inboxMutex
-    bool m_closeAll = false;          // guarded by m_inboxMutex
-    bool m_stop = false;              // guarded by m_inboxMutex
+    std::vector<Command> m_commands; // guarded by m_inboxMutex
+    QByteArray m_eventStreamFrames;  // guarded by m_inboxMutex
+    QByteArray m_webSocketFrames;    // guarded by m_inboxMutex
+    qint64 m_frameCount = 0;         // guarded by m_inboxMutex
+    bool m_closeAll = false;         // guarded by m_inboxMutex
+    bool m_stop = false;             // guarded by m_inboxMutex
 
     std::vector<Stream *> m_streams; // the writer thread's own
+    std::unordered_map<quint64, Stream *> m_webSockets;
     // deliver()'s lists, kept to spare an allocation per event: the streams with nothing
     // pending, their sockets, and what each took.
     std::vector<Stream *> m_receivers;
     std::vector<SocketIo::Handle> m_sockets;
     std::vector<qint64> m_taken;
     std::atomic<int> m_count{0};
+    std::atomic<int> m_webSocketCount{0};
     std::unique_ptr<QThread> m_thread;
 };

@@ -9,6 +9,9 @@
 #include "presenceservice.h"
 #include "socketio.h"
 #include "sseframe.h"
+#include "websocket/websocketframes.h"
+#include "websocket/websockethandshake.h"
+#include "websocket/websocketpeers.h"
 
 #include <QElapsedTimer>
 #include <QHttpServerRequest>
@@ -105,6 +108,15 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
               [&logs](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply::json(logs.recentLinesJson()));
               });
+    // The upgrade reads the request's headers from its bytes: QtHttpServer 6.4 would take any
+    // `Upgrade: websocket` request for its own WebSocket server before a route saw it.
+    m_routes.insert(QByteArrayLiteral("/ws"),
+                    Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Post |
+                              QHttpServerRequest::Method::Head,
+                          [this](const Request &request, QTcpSocket *socket) {
+                              return openWebSocket(request, socket);
+                          },
+                          true});
     // QtHttpServer's door only: the stream takes the socket over, the dashboard reads a header.
     m_routes.insert(
         QByteArrayLiteral("/events"),
@@ -139,7 +151,13 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         reply->extraHeaders += allowHeader(found->methods);
     } else {
         const QByteArray body = request.body();
-        reply = found->handler(Request{request.method(), body, &request}, socket);
+        const QByteArray target =
+            request.url().toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority);
+        QByteArray headerLines;
+        for (const auto &[name, value] : request.headers())
+            headerLines += name + ": " + value + "\r\n";
+        reply =
+            found->handler(Request{request.method(), target, headerLines, body, &request}, socket);
     }
     finish(reply, request.method() == QHttpServerRequest::Method::Head, socket);
     account(methodName(request.method()), path, reply, clock, client);
@@ -161,8 +179,8 @@ bool ApiServer::answerDirectly(const ConnectionGuard::RawRequest &request, QTcpS
         return false;
     QElapsedTimer clock;
     clock.start();
-    const std::optional<HttpReply> reply =
-        found->handler(Request{*method, request.body, nullptr}, socket);
+    const std::optional<HttpReply> reply = found->handler(
+        Request{*method, request.target, request.headerLines, request.body, nullptr}, socket);
     finish(reply, *method == QHttpServerRequest::Method::Head, socket);
     account(request.method, path, reply, clock, clientName(socket));
     return true;
@@ -241,51 +259,129 @@ std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
     // No Content-Length: the body runs until the connection closes.
     const QByteArray greeting =
         eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello;
-    ConnectionGuard *guard = ConnectionGuard::of(socket);
-    guard->startStreaming();
-    if (guard->owesReplies()) {
-        // A pipelined publish before it still waits for the cluster: the stream starts after
-        // its answer.
-        connect(
-            guard, &ConnectionGuard::repliesSent, this,
-            [this, socket, greeting] { startStreamAfterPendingWrites(socket, greeting); },
-            Qt::SingleShotConnection);
-        return std::nullopt;
-    }
-    startStreamAfterPendingWrites(socket, greeting);
+    handOverLater(socket, [this, greeting](SocketIo::Handle descriptor) {
+        m_services.events.subscribe(descriptor, greeting);
+    });
     return std::nullopt;
 }
 
-void ApiServer::startStreamAfterPendingWrites(QTcpSocket *socket, const QByteArray &greeting)
+std::optional<HttpReply> ApiServer::openWebSocket(const Request &request, QTcpSocket *socket)
+{
+    // The current server's order: probe, peer_id, what is known of the peer, then the upgrade.
+    const auto query = WebSocketHandshake::readQuery(request.target);
+    const auto validated = WebSocketHandshake::validate(
+        request.method == QHttpServerRequest::Method::Get ? "GET" : "other", request.headerLines);
+    const auto refusal = std::get_if<WebSocketHandshake::Refusal>(&validated);
+    const auto refuse = [](int status, QByteArrayView reason, bool versionHeader) {
+        HttpReply reply = HttpReply::text(status, reason);
+        if (versionHeader)
+            reply.extraHeaders += "Sec-WebSocket-Version: 13\r\n";
+        return std::optional(reply);
+    };
+    if (query.probe) {
+        if (refusal)
+            return refuse(refusal->status, refusal->reason, true);
+        // Upgraded, then closed at once: the client learns that /ws works here.
+        ConnectionGuard *guard = ConnectionGuard::of(socket);
+        const quint64 place = guard->owe();
+        const QByteArray bytes =
+            WebSocketHandshake::switchingProtocols(std::get<QByteArray>(validated)) +
+            WebSocketFrames::close(WebSocketFrames::NormalClosure, "probe-ok");
+        QMetaObject::invokeMethod(
+            this,
+            [guard = QPointer<ConnectionGuard>(guard), place, bytes] {
+                if (!guard)
+                    return;
+                guard->replyLater(place, bytes);
+                guard->closeWhenAnswered();
+            },
+            Qt::QueuedConnection);
+        HttpReply reply{101, {}, {}, {}};
+        reply.later = true;
+        return reply;
+    }
+    if (query.peerId.isEmpty())
+        return refuse(400, "peer_id required", false);
+    const QHostAddress address = socket->peerAddress();
+    switch (m_services.webSockets.admit(query.peerId, address)) {
+    case WebSocketPeers::Admission::UnknownPeer:
+        return refuse(425, "unknown peer \u2014 publish first", false);
+    case WebSocketPeers::Admission::TooManyFromAddress:
+        return refuse(429, "too many WebSocket connections from this IP", false);
+    case WebSocketPeers::Admission::Admitted:
+        break;
+    }
+    if (refusal)
+        return refuse(refusal->status, refusal->reason, true);
+    const QByteArray greeting =
+        WebSocketHandshake::switchingProtocols(std::get<QByteArray>(validated));
+    handOverLater(socket,
+                  [this, peerId = query.peerId, address, greeting](SocketIo::Handle descriptor) {
+                      m_services.webSockets.attach(peerId, address, descriptor, greeting);
+                  });
+    HttpReply reply{101, {}, {}, {}};
+    reply.later = true;
+    return reply;
+}
+
+void ApiServer::handOverLater(QTcpSocket *socket, Adopt adopt)
+{
+    ConnectionGuard *guard = ConnectionGuard::of(socket);
+    guard->startStreaming();
+    // Not from inside the handler: the guard may still be reading this request's bytes.
+    QMetaObject::invokeMethod(
+        this,
+        [this, socket = QPointer<QTcpSocket>(socket), adopt = std::move(adopt)] {
+            if (!socket)
+                return;
+            ConnectionGuard *guard = ConnectionGuard::of(socket);
+            if (!guard->owesReplies()) {
+                startStreamAfterPendingWrites(socket, adopt);
+                return;
+            }
+            // A pipelined publish before it still waits for the cluster: the stream starts
+            // after its answer.
+            connect(
+                guard, &ConnectionGuard::repliesSent, this,
+                [this, socket, adopt] {
+                    if (socket)
+                        startStreamAfterPendingWrites(socket, adopt);
+                },
+                Qt::SingleShotConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void ApiServer::startStreamAfterPendingWrites(QTcpSocket *socket, const Adopt &adopt)
 {
     socket->flush();
     if (socket->bytesToWrite() == 0) {
-        handOverStream(socket, greeting);
+        handOverStream(socket, adopt);
     } else {
         // An earlier answer on this keep-alive connection is still leaving: the stream starts
         // after it, so that the bytes stay in order.
         auto connection = std::make_shared<QMetaObject::Connection>();
         *connection =
-            connect(socket, &QTcpSocket::bytesWritten, this, [this, socket, greeting, connection] {
+            connect(socket, &QTcpSocket::bytesWritten, this, [this, socket, adopt, connection] {
                 if (socket->bytesToWrite() == 0) {
                     disconnect(*connection);
-                    handOverStream(socket, greeting);
+                    handOverStream(socket, adopt);
                 }
             });
     }
 }
 
-void ApiServer::handOverStream(QTcpSocket *socket, const QByteArray &greeting)
+void ApiServer::handOverStream(QTcpSocket *socket, const Adopt &adopt)
 {
     // The event hub's writer threads take a duplicate of the descriptor; closing Qt's socket
     // then leaves the connection open (no shutdown), owned by the hub alone.
     const SocketIo::Handle descriptor = SocketIo::duplicate(socket->socketDescriptor());
     if (descriptor == SocketIo::invalidHandle) {
-        qCWarning(lcSse, "cannot take over an event stream: %s", qPrintable(SocketIo::lastError()));
+        qCWarning(lcSse, "cannot take over a stream: %s", qPrintable(SocketIo::lastError()));
         socket->abort();
         return;
     }
     ConnectionGuard::of(socket)->handOver();
-    m_services.events.subscribe(descriptor, greeting);
+    adopt(descriptor);
     socket->abort();
 }

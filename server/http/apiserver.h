@@ -3,6 +3,7 @@
 #include "connectionguard.h"
 #include "httpreply.h"
 #include "servermetrics.h"
+#include "socketio.h"
 
 #include <QAbstractHttpServer>
 #include <QElapsedTimer>
@@ -15,6 +16,7 @@ class DashboardFiles;
 class EventHub;
 class LogSink;
 class PresenceService;
+class WebSocketPeers;
 
 // The HTTP face of the rendezvous: one route per protocol endpoint, matched on the exact path
 // (6.4's routes are regular expressions and give 404 for a wrong method; we answer 405).
@@ -28,6 +30,7 @@ public:
     {
         PresenceService &presence;
         EventHub &events;
+        WebSocketPeers &webSockets;
         ConnectionBudget &budget;
         const LogSink &logs;
         const DashboardFiles &dashboard;
@@ -51,6 +54,8 @@ private:
     struct Request
     {
         QHttpServerRequest::Method method;
+        QByteArrayView target;
+        QByteArrayView headerLines; // "Name: value" lines
         QByteArrayView body;
         const QHttpServerRequest *whole;
     };
@@ -65,8 +70,13 @@ private:
 
     std::optional<HttpReply> publish(QByteArrayView body, QTcpSocket *socket);
     std::optional<HttpReply> openEventStream(QTcpSocket *socket);
-    void startStreamAfterPendingWrites(QTcpSocket *socket, const QByteArray &greeting);
-    void handOverStream(QTcpSocket *socket, const QByteArray &greeting);
+    std::optional<HttpReply> openWebSocket(const Request &request, QTcpSocket *socket);
+    // The connection leaves Qt for the event hub (`adopt` takes a duplicate of its descriptor)
+    // once the answers before it have left, after this handler returns.
+    using Adopt = std::function<void(SocketIo::Handle)>;
+    void handOverLater(QTcpSocket *socket, Adopt adopt);
+    void startStreamAfterPendingWrites(QTcpSocket *socket, const Adopt &adopt);
+    void handOverStream(QTcpSocket *socket, const Adopt &adopt);
 
     // What every answered request ends with, through either door.
     static QString clientName(QTcpSocket *socket); // for the debug log, when it is on

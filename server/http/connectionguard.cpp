@@ -206,9 +206,10 @@ bool ConnectionGuard::takeFastLane(QByteArrayView request, qsizetype headLength)
     // inspectHead() has checked the request line: "METHOD SP target SP version".
     const qsizetype methodEnd = request.indexOf(' ');
     const qsizetype targetEnd = request.indexOf(' ', methodEnd + 1);
-    const RawRequest raw{request.first(methodEnd),
-                         request.sliced(methodEnd + 1, targetEnd - methodEnd - 1),
-                         request.sliced(headLength)};
+    const qsizetype headersStart = request.indexOf('\n') + 1;
+    const RawRequest raw{
+        request.first(methodEnd), request.sliced(methodEnd + 1, targetEnd - methodEnd - 1),
+        request.sliced(headersStart, headLength - headersStart), request.sliced(headLength)};
     if (!m_fastLane(raw, m_socket))
         return false;
     // QtHttpServer 6.4 keeps a read transaction open on the socket between requests, and bytes

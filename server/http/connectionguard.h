@@ -44,6 +44,7 @@ public:
     {
         QByteArrayView method;
         QByteArrayView target;
+        QByteArrayView headerLines; // after the request line, up to the blank line
         QByteArrayView body;
     };
     // Answers the request (through reply() or owe(), then handled()) and returns true, or
@@ -72,6 +73,8 @@ public:
     quint64 owe();
     void replyLater(quint64 place, const QByteArray &bytes);
     bool owesReplies() const { return !m_owed.empty(); }
+    // Ends the connection once every answer owed on it has left.
+    void closeWhenAnswered() { close(); }
 
     // QtHttpServer handled (answered or took over) the next request; counts towards a close
     // asked for by `Connection: close` or HTTP/1.0.

@@ -55,6 +55,8 @@ QByteArrayView HttpReply::reasonPhrase(int status)
     switch (status) {
     case 100:
         return "Continue";
+    case 101:
+        return "Switching Protocols";
     case 200:
         return "OK";
     case 204:
@@ -75,6 +77,10 @@ QByteArrayView HttpReply::reasonPhrase(int status)
         return "Request Entity Too Large";
     case 417:
         return "Expectation Failed";
+    case 425:
+        return "Too Early";
+    case 429:
+        return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
     case 500:

@@ -7,8 +7,9 @@
 
 namespace {
 
-constexpr const char *routeLabels[] = {"/publish",   "/events",  "/peers.json", "/healthz",
-                                       "/logs.json", "/metrics", "dashboard",   "other"};
+constexpr const char *routeLabels[] = {"/publish", "/events",    "/peers.json",
+                                       "/healthz", "/logs.json", "/metrics",
+                                       "/ws",      "dashboard",  "other"};
 // In the order of PresenceMessage::Error::Kind.
 constexpr const char *rejectionLabels[] = {"bad_json",         "missing_fields",   "unknown_type",
                                            "peer_id_too_long", "content_too_long", "email_too_long",

@@ -23,6 +23,7 @@ public:
         Health,
         Logs,
         Metrics,
+        WebSocket,
         Dashboard,
         Other,
         Count
@@ -70,8 +71,8 @@ public:
     QByteArray render(const Gauges &gauges) const;
 
 private:
-    static constexpr std::array<int, 13> trackedStatuses = {200, 204, 304, 400, 404, 405, 408,
-                                                            411, 413, 417, 431, 503, 505};
+    static constexpr std::array<int, 16> trackedStatuses = {101, 200, 204, 304, 400, 404, 405, 408,
+                                                            411, 413, 417, 425, 429, 431, 503, 505};
     static constexpr std::array<double, 11> bucketBounds = {
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0};
     static constexpr size_t routeCount = size_t(Route::Count);

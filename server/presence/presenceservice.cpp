@@ -120,6 +120,12 @@ void PresenceService::logChangeLocked(PresenceRegistry::Change change,
     }
 }
 
+std::optional<qint64> PresenceService::lastSeenOf(const QByteArray &peerId) const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_registry.lastSeenOf(peerId);
+}
+
 QByteArray PresenceService::peersJson()
 {
     QMutexLocker locker(&m_mutex);

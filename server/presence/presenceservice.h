@@ -47,6 +47,8 @@ public:
 
     QByteArray peersJson();
     qsizetype peerCount() const;
+    // When the peer was last seen (wall clock, µs), if it is online.
+    std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
 
     struct Counts
     {
