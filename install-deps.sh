@@ -16,8 +16,9 @@ packages=(
     chromium xvfb xauth imagemagick
     redis-server caddy golang-go golang-github-gorilla-websocket-dev
     dpkg-dev lintian rpm appstream desktop-file-utils prometheus systemd
-    # benchmarks, and the fresh-machine check (a bare Debian 12 root)
-    wrk curl python3 mmdebstrap
+    # benchmarks, the WebSocket interoperability test, and the fresh-machine check (a bare
+    # Debian 12 root)
+    wrk curl python3 python3-websockets mmdebstrap
 )
 
 # Node.js: the machine's own when it has one (Debian's npm would conflict with it).
