@@ -126,9 +126,15 @@ std::optional<QString> RendezvousServer::listen()
     limits.maxBodyBytes = m_config.maxBodyBytes;
     limits.requestTimeout = m_config.requestTimeout;
     limits.idleTimeout = m_config.idleTimeout;
-    const ApiServer::Services services{
-        m_presence, m_events,    m_webSockets, m_budget,
-        m_logs,     m_dashboard, m_metrics,    [this] { return gauges(); }};
+    const ApiServer::Services services{m_presence,
+                                       m_events,
+                                       m_webSockets,
+                                       m_budget,
+                                       m_logs,
+                                       m_dashboard,
+                                       m_metrics,
+                                       [this] { return gauges(); },
+                                       m_config.relay ? m_config.relay->json() : QByteArray()};
     for (const SocketIo::Handle socket : sockets)
         m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
     m_address = *address;

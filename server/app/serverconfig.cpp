@@ -143,14 +143,30 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Answer 429 to more WebSockets than this from one client address "
                        "(0: no cap). Default 1000."),
         QStringLiteral("N"));
+    const QCommandLineOption relayPeerId(
+        QStringLiteral("relay-peer-id"),
+        QStringLiteral("The peer ID of a libp2p circuit relay v2 running beside the server, "
+                       "advertised on /relay (with --relay-addr)."),
+        QStringLiteral("ID"));
+    const QCommandLineOption relayAddr(
+        QStringLiteral("relay-addr"),
+        QStringLiteral("A multiaddress of that relay, e.g. /ip4/203.0.113.7/tcp/4001 "
+                       "(repeatable)."),
+        QStringLiteral("MULTIADDR"));
+    const QCommandLineOption relayFile(
+        QStringLiteral("relay-file"),
+        QStringLiteral("The relay as a JSON file shaped like the /relay answer (peer_id, addrs, "
+                       "optional timing hints), instead of the two flags above."),
+        QStringLiteral("FILE"));
     const QCommandLineOption redis(
         QStringLiteral("redis"),
         QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
                        "redis://127.0.0.1:6379/0 (env GOOP_REDIS_URL). Default: none."),
         QStringLiteral("URL"));
-    parser.addOptions({help, version, addr, rendezvous, logLevel, peerTtl, heartbeat,
-                       requestTimeout, idleTimeout, maxConnections, backlog, threads, wsPing,
-                       wsTimeout, wsGrace, wsPerAddress, redis});
+    parser.addOptions({help,         version,     addr,           rendezvous,  logLevel,
+                       peerTtl,      heartbeat,   requestTimeout, idleTimeout, maxConnections,
+                       backlog,      threads,     wsPing,         wsTimeout,   wsGrace,
+                       wsPerAddress, relayPeerId, relayAddr,      relayFile,   redis});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
@@ -246,6 +262,19 @@ CommandLine CommandLine::parse(const QStringList &arguments,
             return fail(QStringLiteral("invalid --max-ws-per-address \"%1\"")
                             .arg(parser.value(wsPerAddress)));
     }
+    if (parser.isSet(relayFile) && (parser.isSet(relayPeerId) || parser.isSet(relayAddr)))
+        return fail(QStringLiteral("give the relay with --relay-file or with --relay-peer-id and "
+                                   "--relay-addr, not both"));
+    if (parser.isSet(relayFile)) {
+        QString error;
+        config.relay = RelayInfo::fromFile(parser.value(relayFile), &error);
+        if (!config.relay)
+            return fail(error);
+    } else if (parser.isSet(relayPeerId) || parser.isSet(relayAddr)) {
+        config.relay = RelayInfo{parser.value(relayPeerId), parser.values(relayAddr)};
+    }
+    if (config.relay && !config.relay->problem().isEmpty())
+        return fail(config.relay->problem());
     const auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
     if (redisText && !redisText->isEmpty()) {
 #ifdef GOOP_HAVE_HIREDIS

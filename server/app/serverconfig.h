@@ -1,6 +1,7 @@
 #pragma once
 
 #include "logging.h"
+#include "relay/relayinfo.h"
 
 #include <QString>
 #include <QStringList>
@@ -34,6 +35,8 @@ struct ServerConfig
     Logging::Level logLevel = Logging::Level::Info;
 
     QString redisUrl; // empty: no cluster, the state lives in this process alone
+
+    std::optional<RelayInfo> relay; // a circuit relay beside the server, served on /relay
 
     QString listenAddressText() const;
 };

@@ -104,6 +104,20 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
                                        m_services.metrics.render(m_services.gauges()),
                                        {}});
     });
+    // Today's clients fetch the relay once at start; 404 tells them there is none.
+    fromBytes("/relay", QHttpServerRequest::Method::Get, [this](const Request &, QTcpSocket *) {
+        if (m_services.relayJson.isEmpty())
+            return std::optional(HttpReply::text(404, "404 page not found"));
+        return std::optional(HttpReply::json(m_services.relayJson));
+    });
+    fromBytes("/api/capabilities", QHttpServerRequest::Method::Get,
+              [this](const Request &, QTcpSocket *) {
+                  return std::optional(HttpReply::json(
+                      QByteArray("{\"bridge\":false,\"credits\":false,\"encryption\":false,"
+                                 "\"registration\":false,\"relay\":") +
+                      (m_services.relayJson.isEmpty() ? "false" : "true") +
+                      ",\"templates\":false}\n"));
+              });
     fromBytes("/logs.json", QHttpServerRequest::Method::Get,
               [&logs](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply::json(logs.recentLinesJson()));
