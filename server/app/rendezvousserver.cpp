@@ -67,7 +67,15 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
           hubOptions(config), m_budget,
           {[this](quint64 stream, const QByteArray &text) { m_webSockets.received(stream, text); },
            [this](quint64 stream) { m_webSockets.closed(stream); }}),
-      m_webSockets(webSocketOptions(config), m_presence, m_events)
+      m_webSockets(webSocketOptions(config), m_presence, m_events),
+      m_punchHints(m_presence,
+                   {[this](const QByteArray &peerId, const QByteArray &json) {
+                        return m_webSockets.sendTo(peerId, WebSocketFrames::text(json));
+                    },
+                    [this](const QByteArray &json) {
+                        m_events.broadcast(SseFrame::data(json), WebSocketFrames::text(json));
+                    }},
+                   config.punchCooldown)
 {
     // Direct: called in the publishing thread under the presence lock, which keeps the order.
     connect(

@@ -6,6 +6,7 @@
 #include "presenceservice.h"
 #include "serverconfig.h"
 #include "servermetrics.h"
+#include "punch/punchhints.h"
 #include "websocket/websocketpeers.h"
 
 #include <QHostAddress>
@@ -55,6 +56,7 @@ private:
     PresenceService m_presence;
     EventHub m_events;
     WebSocketPeers m_webSockets;
+    PunchHints m_punchHints;
     DashboardFiles m_dashboard;
     ServerMetrics m_metrics;
     std::unique_ptr<RedisBackplane> m_backplane;

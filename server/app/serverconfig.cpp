@@ -143,6 +143,11 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Answer 429 to more WebSockets than this from one client address "
                        "(0: no cap). Default 1000."),
         QStringLiteral("N"));
+    const QCommandLineOption punchCooldown(
+        QStringLiteral("punch-cooldown"),
+        QStringLiteral("Send two peers punch hints about each other at most this often. "
+                       "Default 60s."),
+        QStringLiteral("DURATION"));
     const QCommandLineOption relayPeerId(
         QStringLiteral("relay-peer-id"),
         QStringLiteral("The peer ID of a libp2p circuit relay v2 running beside the server, "
@@ -163,10 +168,10 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
                        "redis://127.0.0.1:6379/0 (env GOOP_REDIS_URL). Default: none."),
         QStringLiteral("URL"));
-    parser.addOptions({help,         version,     addr,           rendezvous,  logLevel,
-                       peerTtl,      heartbeat,   requestTimeout, idleTimeout, maxConnections,
-                       backlog,      threads,     wsPing,         wsTimeout,   wsGrace,
-                       wsPerAddress, relayPeerId, relayAddr,      relayFile,   redis});
+    parser.addOptions(
+        {help,           version,      addr,           rendezvous,  logLevel,  peerTtl,   heartbeat,
+         requestTimeout, idleTimeout,  maxConnections, backlog,     threads,   wsPing,    wsTimeout,
+         wsGrace,        wsPerAddress, punchCooldown,  relayPeerId, relayAddr, relayFile, redis});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
@@ -223,6 +228,7 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         {&wsPing, &config.webSocketPing},
         {&wsTimeout, &config.webSocketTimeout},
         {&wsGrace, &config.webSocketGrace},
+        {&punchCooldown, &config.punchCooldown},
     };
     for (const auto &[option, target] : durations) {
         if (!parser.isSet(*option))

@@ -31,6 +31,7 @@ struct ServerConfig
     std::chrono::milliseconds webSocketTimeout{15000}; // closed after this long silent
     std::chrono::milliseconds webSocketGrace{8000};    // offline only after this long gone
     int maxWebSocketsPerAddress = 1000;                // 429 beyond; 0: no cap
+    std::chrono::milliseconds punchCooldown{60000};    // between two hints for one pair of peers
 
     Logging::Level logLevel = Logging::Level::Info;
 

@@ -3,6 +3,7 @@
 #include "jsonreader.h"
 #include "jsonwriter.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -96,7 +97,35 @@ QByteArray rowExtraMembers(const QByteArray &extraMembers)
     return kept;
 }
 
+// The strings of an `addrs` member among `extraMembers` (keys match as Go matches them).
+QList<QByteArray> addressesIn(QByteArrayView extraMembers)
+{
+    QList<QByteArray> addresses;
+    if (!PresenceRegistry::mayHoldAddresses(extraMembers))
+        return addresses; // the common case, without parsing
+    const QByteArray object = '{' + extraMembers.toByteArray() + '}';
+    const auto members = JsonReader::readObject(object);
+    for (const JsonReader::Member &member : *members) {
+        if (member.name.compare("addrs", Qt::CaseInsensitive) != 0)
+            continue;
+        addresses.clear(); // the last one wins, as in Go
+        for (const QByteArrayView element :
+             JsonReader::readArray(member.text).value_or(QList<QByteArrayView>()))
+            if (auto address = JsonReader::decodeString(element); address && !address->isEmpty())
+                addresses.append(*address);
+    }
+    return addresses;
+}
+
 } // namespace
+
+bool PresenceRegistry::mayHoldAddresses(QByteArrayView extraMembers)
+{
+    static constexpr QByteArrayView key = "addrs\"";
+    return std::search(extraMembers.begin(), extraMembers.end(), key.begin(), key.end(),
+                       [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; }) !=
+           extraMembers.end();
+}
 
 PresenceRegistry::PresenceRegistry() = default;
 
@@ -182,6 +211,25 @@ void PresenceRegistry::forgetDeparturesBefore(qint64 lastSeenUs)
 {
     m_departures.removeIf(
         [lastSeenUs](const auto &departure) { return departure.value() < lastSeenUs; });
+}
+
+QList<QByteArray> PresenceRegistry::addressesOf(const QByteArray &peerId) const
+{
+    QByteArray id;
+    JsonWriter::appendString(id, peerId);
+    const Peer *peer = m_index.value(id);
+    return peer ? addressesIn(peer->extra()) : QList<QByteArray>();
+}
+
+QList<std::pair<QByteArray, QList<QByteArray>>> PresenceRegistry::peersWithAddresses() const
+{
+    QList<std::pair<QByteArray, QList<QByteArray>>> peers;
+    for (const Peer *peer : std::as_const(m_index)) {
+        QList<QByteArray> addresses = addressesIn(peer->extra());
+        if (!addresses.isEmpty())
+            peers.append({*JsonReader::decodeString(peer->id()), std::move(addresses)});
+    }
+    return peers;
 }
 
 std::optional<qint64> PresenceRegistry::lastSeenOf(const QByteArray &peerId) const

@@ -60,6 +60,13 @@ public:
     Change applyAt(const PresenceMessage &message, qint64 lastSeenUs, qint64 monotonicMs,
                    Placement placement, bool own);
 
+    // Whether extra members may hold `addrs` (a cheap look for the key, in any case).
+    static bool mayHoldAddresses(QByteArrayView extraMembers);
+    // The `addrs` a stored peer sent, in its order; empty when it sent none.
+    QList<QByteArray> addressesOf(const QByteArray &peerId) const;
+    // Every stored peer that sent addrs, with them.
+    QList<std::pair<QByteArray, QList<QByteArray>>> peersWithAddresses() const;
+
     // The stored last_seen (µs) of a peer, if it is stored.
     std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
 

@@ -79,13 +79,39 @@ void PresenceService::applyHeld(const PresenceMessage &message, qint64 lastSeenU
 void PresenceService::applyLocally(const PresenceMessage &message, qint64 nowUs, bool report)
 {
     const auto change =
-        m_registry.applyAt(message, nowUs, m_clock.elapsed(), m_localPlacement, true);
+        report ? applyAndWatchAddresses(message, nowUs, m_clock.elapsed(), m_localPlacement, true)
+               : m_registry.applyAt(message, nowUs, m_clock.elapsed(), m_localPlacement, true);
     logChangeLocked(change, message, Origin::ThisInstance);
     forgetOldDeparturesLocked(nowUs);
     scheduleExpiryLocked();
     if (report)
         Q_EMIT publishedLocally(message, nowUs);
     Q_EMIT eventAccepted(message.toJson());
+}
+
+PresenceRegistry::Change
+PresenceService::applyAndWatchAddresses(const PresenceMessage &message, qint64 lastSeenUs,
+                                        qint64 monotonicMs, PresenceRegistry::Placement placement,
+                                        bool own)
+{
+    // Only the instance that accepted a publish speaks of it, so that a cluster sends each hint
+    // once; a message without addrs never gives any.
+    const bool watch = own && message.type != PresenceMessage::Type::Offline &&
+                       PresenceRegistry::mayHoldAddresses(message.extraMembers);
+    const auto asSet = [](QList<QByteArray> addresses) {
+        std::sort(addresses.begin(), addresses.end());
+        addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+        return addresses;
+    };
+    const QList<QByteArray> before =
+        watch ? asSet(m_registry.addressesOf(message.peerId)) : QList<QByteArray>();
+    const auto change = m_registry.applyAt(message, lastSeenUs, monotonicMs, placement, own);
+    if (watch) {
+        const QList<QByteArray> after = asSet(m_registry.addressesOf(message.peerId));
+        if (!after.isEmpty() && after != before)
+            Q_EMIT addressesChanged(message.peerId);
+    }
+    return change;
 }
 
 void PresenceService::logChangeLocked(PresenceRegistry::Change change,
@@ -126,6 +152,18 @@ std::optional<qint64> PresenceService::lastSeenOf(const QByteArray &peerId) cons
     return m_registry.lastSeenOf(peerId);
 }
 
+QList<QByteArray> PresenceService::addressesOf(const QByteArray &peerId) const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_registry.addressesOf(peerId);
+}
+
+QList<std::pair<QByteArray, QList<QByteArray>>> PresenceService::peersWithAddresses() const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_registry.peersWithAddresses();
+}
+
 QByteArray PresenceService::peersJson()
 {
     QMutexLocker locker(&m_mutex);
@@ -160,8 +198,8 @@ bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 las
         return false;
     const qint64 nowUs = wallClockUs();
     const bool own = origin == Origin::ThisInstance;
-    const auto change = m_registry.applyAt(message, lastSeenUs, monotonicFor(lastSeenUs, nowUs),
-                                           PresenceRegistry::Placement::ByLastSeen, own);
+    const auto change = applyAndWatchAddresses(message, lastSeenUs, monotonicFor(lastSeenUs, nowUs),
+                                               PresenceRegistry::Placement::ByLastSeen, own);
     logChangeLocked(change, message, origin);
     forgetOldDeparturesLocked(nowUs);
     scheduleExpiryLocked();

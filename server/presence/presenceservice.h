@@ -49,6 +49,9 @@ public:
     qsizetype peerCount() const;
     // When the peer was last seen (wall clock, µs), if it is online.
     std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
+    // The addrs peers sent (PresenceRegistry::addressesOf, ::peersWithAddresses).
+    QList<QByteArray> addressesOf(const QByteArray &peerId) const;
+    QList<std::pair<QByteArray, QList<QByteArray>>> peersWithAddresses() const;
 
     struct Counts
     {
@@ -108,6 +111,10 @@ Q_SIGNALS:
     // eventAccepted (direct, under the lock: acceptance order).
     void publishedLocally(const PresenceMessage &message, qint64 lastSeenUs);
 
+    // A publish accepted by this instance gave the peer addrs it did not have (as a set), or it
+    // is new with addrs: the moment for punch hints. Emitted like eventAccepted.
+    void addressesChanged(const QByteArray &peerId);
+
     // With delegated expiry: the peers last seen at or before `cutoffUs` (wall clock) are stale.
     void expiryDue(qint64 cutoffUs);
 
@@ -116,6 +123,11 @@ private:
     void scheduleExpiry();
     void scheduleExpiryLocked();
     void applyLocally(const PresenceMessage &message, qint64 nowUs, bool report);
+    // Applies an accepted message to the registry, and says so when its addrs changed.
+    PresenceRegistry::Change applyAndWatchAddresses(const PresenceMessage &message,
+                                                    qint64 lastSeenUs, qint64 monotonicMs,
+                                                    PresenceRegistry::Placement placement,
+                                                    bool own);
     void logChangeLocked(PresenceRegistry::Change change, const PresenceMessage &message,
                          Origin origin) const;
     void forgetOldDeparturesLocked(qint64 nowUs);

@@ -103,6 +103,16 @@ bool WebSocketPeers::isConnected(const QByteArray &peerId) const
     return m_byPeer.contains(peerId);
 }
 
+bool WebSocketPeers::sendTo(const QByteArray &peerId, const QByteArray &frame)
+{
+    QMutexLocker locker(&m_mutex);
+    const auto found = m_byPeer.constFind(peerId);
+    if (found == m_byPeer.cend())
+        return false;
+    m_events.sendTo(found.value(), frame);
+    return true;
+}
+
 int WebSocketPeers::count() const
 {
     QMutexLocker locker(&m_mutex);

@@ -55,6 +55,8 @@ public:
     void closed(quint64 stream);
 
     bool isConnected(const QByteArray &peerId) const;
+    // Sends `frame` to the peer's WebSocket; false when it has none here.
+    bool sendTo(const QByteArray &peerId, const QByteArray &frame);
     int count() const;
 
 private:

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+
+#include <chrono>
+#include <functional>
+
+class PresenceService;
+
+// Hole-punching coordination (PROTOCOL.md, "Punch hints"): when a peer arrives with addrs, or
+// its addrs change, it and every other peer with addrs learn each other's, at most once per pair
+// per cooldown. A hint goes to its target's WebSocket when it has one, else to everyone; hints
+// are never stored.
+class PunchHints : public QObject
+{
+    Q_OBJECT
+
+public:
+    // `sendTo` sends a frame to a peer's WebSocket and says whether it has one; `broadcast`
+    // sends an event to every subscriber. Both take the hint as one line of JSON.
+    struct Delivery
+    {
+        std::function<bool(const QByteArray &peerId, const QByteArray &json)> sendTo;
+        std::function<void(const QByteArray &json)> broadcast;
+    };
+
+    PunchHints(PresenceService &presence, Delivery delivery,
+               std::chrono::milliseconds cooldown = std::chrono::seconds(60),
+               QObject *parent = nullptr);
+
+    quint64 sentCount() const { return m_sent; }
+
+    // The hint for `target` about `peerId` and its addrs (`addrsJson`: a JSON array).
+    static QByteArray hint(const QByteArray &peerId, const QByteArray &target,
+                           const QByteArray &addrsJson, qint64 nowMs);
+
+private:
+    void peerAddressesChanged(const QByteArray &peerId);
+    void deliver(const QByteArray &target, const QByteArray &json);
+
+    PresenceService &m_presence;
+    const Delivery m_delivery;
+    const qint64 m_cooldownMs;
+    QElapsedTimer m_clock;
+    QHash<QByteArray, qint64> m_lastHint; // by pair ("A\nB", sorted) -> m_clock ms
+    qint64 m_nextSweepMs = 0;
+    quint64 m_sent = 0;
+};
