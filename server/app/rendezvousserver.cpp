@@ -184,9 +184,14 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
     gauges.peersOnline = counts.online;
     gauges.peersUpdate = counts.update;
     gauges.expiries = qint64(counts.expiries); // + the cluster's, below
-    gauges.subscribers = m_events.subscriberCount();
-    gauges.subscribersDropped = m_events.droppedCount();
-    gauges.eventsDelivered = m_events.deliveredCount();
+    gauges.webSockets = m_events.webSocketCount();
+    gauges.subscribers = m_events.subscriberCount() - gauges.webSockets;
+    gauges.subscribersDropped = m_events.droppedCount(EventHub::Kind::EventStream);
+    gauges.eventsDelivered = m_events.deliveredCount(EventHub::Kind::EventStream);
+    gauges.webSocketsDropped = m_events.droppedCount(EventHub::Kind::WebSocket);
+    gauges.webSocketFramesSent = m_events.deliveredCount(EventHub::Kind::WebSocket);
+    gauges.webSocketMessagesReceived = m_webSockets.messagesReceived();
+    gauges.punchHints = qint64(m_punchHints.sentCount());
     gauges.connections = m_budget.inUse();
     gauges.maxConnections = m_budget.max();
 #ifdef GOOP_HAVE_HIREDIS

@@ -4,8 +4,8 @@ EventHub::EventHub(const Options &options, ConnectionBudget &budget,
                    WebSocketEvents webSocketEvents)
 {
     for (int i = 0; i < qMax(1, options.writerThreads); ++i)
-        m_writers.push_back(std::make_unique<StreamWriter>(
-            options, budget, StreamWriter::Counters{m_dropped, m_delivered}, webSocketEvents));
+        m_writers.push_back(
+            std::make_unique<StreamWriter>(options, budget, m_counters, webSocketEvents));
 }
 
 EventHub::~EventHub() = default;

@@ -54,14 +54,21 @@ public:
     int subscriberCount() const;
     int webSocketCount() const;
     QString sendMethod() const; // how the writers send, for the log: FanOutSender::description()
-    qint64 droppedCount() const { return m_dropped.load(); }
-    qint64 deliveredCount() const { return m_delivered.load(); } // events times streams
+    using Kind = StreamWriter::Kind;
+    // Streams dropped for falling behind; events (and hints) handed to streams, one per stream.
+    qint64 droppedCount(Kind kind = Kind::EventStream) const
+    {
+        return m_counters.dropped[int(kind)].load();
+    }
+    qint64 deliveredCount(Kind kind = Kind::EventStream) const
+    {
+        return m_counters.delivered[int(kind)].load();
+    }
 
 private:
     StreamWriter &writerFor(quint64 id) const { return *m_writers[id % m_writers.size()]; }
 
+    StreamWriter::Counters m_counters; // before the writers, which use it until they end
     std::vector<std::unique_ptr<StreamWriter>> m_writers;
     std::atomic<quint64> m_nextId{0};
-    std::atomic<qint64> m_dropped{0};
-    std::atomic<qint64> m_delivered{0};
 };

@@ -9,7 +9,7 @@
 
 StreamWriter::Stream::~Stream() = default;
 
-StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Counters counters,
+StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
                            WebSocketEvents webSocketEvents)
     : m_options(options), m_budget(budget), m_counters(counters),
       m_webSocketEvents(std::move(webSocketEvents)), m_poller(SocketPoller::create(options.calls)),
@@ -186,8 +186,12 @@ void StreamWriter::takeInbox()
         deliver(
             Kind::WebSocket,
             QByteArrayView(webSocketFrames).sliced(webSocketDone, webSocketEnd - webSocketDone));
-        m_counters.delivered.fetch_add((framesEnd - framesDone) * qint64(m_streams.size()),
-                                       std::memory_order_relaxed);
+        const qint64 frames = framesEnd - framesDone;
+        const auto webSockets = qint64(m_webSockets.size());
+        m_counters.delivered[int(Kind::EventStream)].fetch_add(
+            frames * (qint64(m_streams.size()) - webSockets), std::memory_order_relaxed);
+        m_counters.delivered[int(Kind::WebSocket)].fetch_add(frames * webSockets,
+                                                             std::memory_order_relaxed);
         eventStreamDone = eventStreamEnd;
         webSocketDone = webSocketEnd;
         framesDone = framesEnd;
@@ -214,9 +218,10 @@ void StreamWriter::takeInbox()
             const auto found = m_webSockets.find(command.id);
             if (found == m_webSockets.end())
                 break; // gone already
-            if (command.type == Command::Type::SendTo)
+            if (command.type == Command::Type::SendTo) {
                 send(found->second, command.bytes.constData(), command.bytes.size());
-            else
+                m_counters.delivered[int(Kind::WebSocket)].fetch_add(1, std::memory_order_relaxed);
+            } else
                 closeGracefully(found->second, command.code);
             break;
         }
@@ -273,7 +278,8 @@ void StreamWriter::keep(Stream *stream, const char *data, qsizetype size)
 {
     const qsizetype unsent = stream->backlog.size() - stream->sent;
     if (unsent + size > m_options.maxBacklogBytes) {
-        m_counters.dropped.fetch_add(1);
+        m_counters.dropped[int(stream->webSocket ? Kind::WebSocket : Kind::EventStream)].fetch_add(
+            1);
         qCWarning(lcSse, "dropping subscriber %s: %lld bytes unsent (it reconnects)",
                   qPrintable(SocketIo::peerName(stream->fd)), static_cast<long long>(unsent));
         close(stream);

@@ -50,13 +50,14 @@ public:
         std::function<void(quint64 stream)> closed; // once, whatever the reason
     };
 
+    // Shared by the writers, one of each per kind of stream.
     struct Counters
     {
-        std::atomic<qint64> &dropped;   // streams dropped for falling behind
-        std::atomic<qint64> &delivered; // events times streams
+        std::atomic<qint64> dropped[2]{};   // streams dropped for falling behind
+        std::atomic<qint64> delivered[2]{}; // events (and hints) times streams
     };
 
-    StreamWriter(const Options &options, ConnectionBudget &budget, Counters counters,
+    StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
                  WebSocketEvents webSocketEvents = {});
     ~StreamWriter();
 
@@ -125,7 +126,7 @@ private:
 
     const Options m_options;
     ConnectionBudget &m_budget;
-    Counters m_counters;
+    Counters &m_counters;
     const WebSocketEvents m_webSocketEvents;
     std::unique_ptr<SocketPoller> m_poller;
     std::unique_ptr<FanOutSender> m_sender;

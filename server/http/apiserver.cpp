@@ -296,6 +296,7 @@ std::optional<HttpReply> ApiServer::openWebSocket(const Request &request, QTcpSo
         if (refusal)
             return refuse(refusal->status, refusal->reason, true);
         // Upgraded, then closed at once: the client learns that /ws works here.
+        m_services.metrics.countWebSocketProbe();
         ConnectionGuard *guard = ConnectionGuard::of(socket);
         const quint64 place = guard->owe();
         const QByteArray bytes =

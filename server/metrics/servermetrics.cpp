@@ -145,6 +145,23 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
            "Event streams closed because their client stopped reading.");
     sample(out, "goop_sse_subscribers_dropped_total", {}, double(gauges.subscribersDropped));
 
+    header(out, "goop_websocket_connections", "gauge", "Open WebSocket connections (/ws).");
+    sample(out, "goop_websocket_connections", {}, double(gauges.webSockets));
+    header(out, "goop_websocket_messages_received_total", "counter",
+           "Text frames received from WebSocket clients (presence messages, valid or not).");
+    sample(out, "goop_websocket_messages_received_total", {},
+           double(gauges.webSocketMessagesReceived));
+    header(out, "goop_websocket_frames_sent_total", "counter",
+           "Events and punch hints sent on WebSockets (one per connection).");
+    sample(out, "goop_websocket_frames_sent_total", {}, double(gauges.webSocketFramesSent));
+    header(out, "goop_websocket_dropped_total", "counter",
+           "WebSockets closed because their client stopped reading.");
+    sample(out, "goop_websocket_dropped_total", {}, double(gauges.webSocketsDropped));
+    header(out, "goop_websocket_probes_total", "counter", "Answered /ws?probe=1 upgrades.");
+    sample(out, "goop_websocket_probes_total", {}, load(m_webSocketProbes));
+    header(out, "goop_punch_hints_total", "counter", "Punch hints sent (one per target).");
+    sample(out, "goop_punch_hints_total", {}, double(gauges.punchHints));
+
     header(out, "goop_connections", "gauge", "Open connections, event streams included.");
     sample(out, "goop_connections", {}, double(gauges.connections));
     header(out, "goop_connections_max", "gauge", "The connection cap.");

@@ -43,6 +43,12 @@ public:
         qint64 eventsDelivered = 0;
         qint64 expiries = 0;
 
+        qint64 webSockets = 0;
+        qint64 webSocketsDropped = 0;
+        qint64 webSocketFramesSent = 0;       // events and hints, one per WebSocket
+        qint64 webSocketMessagesReceived = 0; // presence messages in text frames
+        qint64 punchHints = 0;
+
         // With --redis: the backplane's state and counters (RedisBackplane::gauges()).
         struct Cluster
         {
@@ -65,6 +71,7 @@ public:
     void countRefusal(int status);
     void countPublishAccepted() { m_publishesAccepted.fetch_add(1, std::memory_order_relaxed); }
     void countPublishRejected(PublishRejection reason);
+    void countWebSocketProbe() { m_webSocketProbes.fetch_add(1, std::memory_order_relaxed); }
 
     static Route routeFor(QByteArrayView path);
 
@@ -86,6 +93,7 @@ private:
     std::array<std::atomic<quint64>, statusSlots> m_refusals{};
     std::array<std::atomic<quint64>, publishRejectionKinds> m_publishesRejected{};
     std::atomic<quint64> m_publishesAccepted{0};
+    std::atomic<quint64> m_webSocketProbes{0};
     const std::chrono::steady_clock::time_point m_started;
     const qint64 m_startedWallSeconds;
 };

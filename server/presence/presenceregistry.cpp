@@ -54,7 +54,7 @@ struct PresenceRegistry::Peer
         std::free(peer);
     }
 
-    void appendRow(QByteArray &out) const
+    void appendRow(QByteArray &out, bool onWebSocket) const
     {
         out.append("{\"peer_id\":").append(id());
         out.append(",\"type\":\"")
@@ -67,7 +67,8 @@ struct PresenceRegistry::Peer
         JsonWriter::appendInteger(out, lastSeenUs / 1000);
         if (extraLength > 0)
             out.append(',').append(extra());
-        out.append(verified ? ",\"verified\":true}" : ",\"verified\":false}");
+        out.append(verified ? ",\"verified\":true" : ",\"verified\":false");
+        out.append(onWebSocket ? ",\"ws_connected\":true}" : "}"); // omitted when false, as in Go
     }
 };
 
@@ -273,6 +274,19 @@ std::optional<qint64> PresenceRegistry::oldestSeen() const
     return oldest;
 }
 
+void PresenceRegistry::setWebSocketConnected(const QByteArray &peerId, bool connected)
+{
+    QByteArray id;
+    JsonWriter::appendString(id, peerId);
+    if (connected == m_onWebSocket.contains(id))
+        return;
+    if (connected)
+        m_onWebSocket.insert(id);
+    else
+        m_onWebSocket.remove(id);
+    m_peersJson.clear();
+}
+
 QByteArray PresenceRegistry::peersJson()
 {
     if (!m_peersJson.isEmpty())
@@ -286,7 +300,8 @@ QByteArray PresenceRegistry::peersJson()
         for (const Peer *peer = group->newest; peer; peer = peer->older) {
             if (m_peersJson.size() > 1)
                 m_peersJson.append(',');
-            peer->appendRow(m_peersJson);
+            peer->appendRow(m_peersJson, m_onWebSocket.contains(QByteArray::fromRawData(
+                                             peer->id().data(), peer->id().size())));
         }
     }
     m_peersJson.append("]\n"); // Go's json.Encoder ends the document with a newline

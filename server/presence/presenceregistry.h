@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QSet>
 
 #include <memory>
 #include <optional>
@@ -89,6 +90,9 @@ public:
     // When the least recently seen peer was seen (monotonic ms), if there is any peer.
     std::optional<qint64> oldestSeen() const;
 
+    // Whether the peer is on a WebSocket here: its row then says "ws_connected":true.
+    void setWebSocketConnected(const QByteArray &peerId, bool connected);
+
     // The /peers.json body, built once per change and shared (copies are cheap).
     QByteArray peersJson();
 
@@ -118,5 +122,6 @@ private:
     Group m_updated;
     QHash<QByteArrayView, Peer *> m_index;  // keyed by the escaped ID each peer holds
     QHash<QByteArray, qint64> m_departures; // escaped ID -> last_seen (µs) of its last departure
+    QSet<QByteArray> m_onWebSocket;         // escaped IDs
     QByteArray m_peersJson;                 // empty when stale
 };

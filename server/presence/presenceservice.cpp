@@ -152,6 +152,12 @@ std::optional<qint64> PresenceService::lastSeenOf(const QByteArray &peerId) cons
     return m_registry.lastSeenOf(peerId);
 }
 
+void PresenceService::setWebSocketConnected(const QByteArray &peerId, bool connected)
+{
+    QMutexLocker locker(&m_mutex);
+    m_registry.setWebSocketConnected(peerId, connected);
+}
+
 QList<QByteArray> PresenceService::addressesOf(const QByteArray &peerId) const
 {
     QMutexLocker locker(&m_mutex);

@@ -51,6 +51,7 @@ public:
     std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
     // The addrs peers sent (PresenceRegistry::addressesOf, ::peersWithAddresses).
     QList<QByteArray> addressesOf(const QByteArray &peerId) const;
+    void setWebSocketConnected(const QByteArray &peerId, bool connected);
     QList<std::pair<QByteArray, QList<QByteArray>>> peersWithAddresses() const;
 
     struct Counts

@@ -71,7 +71,7 @@ void PunchHints::peerAddressesChanged(const QByteArray &arriving)
 
 void PunchHints::deliver(const QByteArray &target, const QByteArray &json)
 {
-    ++m_sent;
+    m_sent.fetch_add(1, std::memory_order_relaxed);
     if (!m_delivery.sendTo(target, json))
         m_delivery.broadcast(json);
 }

@@ -5,6 +5,7 @@
 #include <QHash>
 #include <QObject>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 
@@ -31,7 +32,7 @@ public:
                std::chrono::milliseconds cooldown = std::chrono::seconds(60),
                QObject *parent = nullptr);
 
-    quint64 sentCount() const { return m_sent; }
+    quint64 sentCount() const { return m_sent.load(std::memory_order_relaxed); }
 
     // The hint for `target` about `peerId` and its addrs (`addrsJson`: a JSON array).
     static QByteArray hint(const QByteArray &peerId, const QByteArray &target,
@@ -47,5 +48,5 @@ private:
     QElapsedTimer m_clock;
     QHash<QByteArray, qint64> m_lastHint; // by pair ("A\nB", sorted) -> m_clock ms
     qint64 m_nextSweepMs = 0;
-    quint64 m_sent = 0;
+    std::atomic<quint64> m_sent{0}; // read by /metrics in other threads
 };

@@ -45,6 +45,7 @@ void WebSocketPeers::attach(const QByteArray &peerId, const QHostAddress &addres
         older.value() = stream;
     } else {
         m_byPeer.insert(peerId, stream);
+        m_presence.setWebSocketConnected(peerId, true);
         qCInfo(lcWebSocket, "peer %s on a WebSocket from %s", goQuoted(peerId).constData(),
                qPrintable(address.toString()));
     }
@@ -52,6 +53,7 @@ void WebSocketPeers::attach(const QByteArray &peerId, const QHostAddress &addres
 
 void WebSocketPeers::received(quint64, const QByteArray &text)
 {
+    m_messagesReceived.fetch_add(1, std::memory_order_relaxed);
     auto parsed = PresenceMessage::parse(text);
     if (auto *message = std::get_if<PresenceMessage>(&parsed))
         m_presence.publish(std::move(*message));
@@ -67,6 +69,7 @@ void WebSocketPeers::closed(quint64 stream)
         return;
     m_byPeer.remove(connection.peerId);
     locker.unlock();
+    m_presence.setWebSocketConnected(connection.peerId, false);
     const std::optional<qint64> lastSeenUs = m_presence.lastSeenOf(connection.peerId);
     if (!lastSeenUs)
         return; // it said offline, or expired: nothing to announce

@@ -8,6 +8,7 @@
 #include <QMutex>
 #include <QObject>
 
+#include <atomic>
 #include <chrono>
 
 class EventHub;
@@ -58,6 +59,7 @@ public:
     // Sends `frame` to the peer's WebSocket; false when it has none here.
     bool sendTo(const QByteArray &peerId, const QByteArray &frame);
     int count() const;
+    qint64 messagesReceived() const { return m_messagesReceived.load(); }
 
 private:
     struct Connection
@@ -78,4 +80,5 @@ private:
     QHash<quint64, Connection> m_connections; // by stream id; guarded by m_mutex
     QHash<QByteArray, quint64> m_byPeer;      // the current connection; guarded by m_mutex
     QHash<QHostAddress, int> m_perAddress;    // guarded by m_mutex
+    std::atomic<qint64> m_messagesReceived{0};
 };

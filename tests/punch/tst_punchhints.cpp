@@ -127,6 +127,7 @@ private Q_SLOTS:
         QCOMPARE(stream.waitForEvents(2), 2);
         stream.readFor(300);
         QCOMPARE(hintsIn(dataOf(stream)), QStringList{"W>A"});
+        QVERIFY(http.get("/metrics").body.contains("goop_punch_hints_total 2\n"));
     }
 };
 

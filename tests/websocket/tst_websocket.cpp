@@ -195,6 +195,20 @@ private Q_SLOTS:
         QCOMPARE(a.messages().size(), 3);
         QVERIFY(a.isOpen());
         QVERIFY(!server->log().contains("SECRET"));
+
+        // Operators see it: rows say who is on a WebSocket, /metrics counts it all.
+        const QByteArray peers = http.get("/peers.json").body;
+        QVERIFY2(peers.contains("\"peer_id\":\"a\",\"type\":\"update\",\"content\":\"\",\"ts\":2,"),
+                 peers.constData());
+        QVERIFY2(peers.contains("\"ts\":2,\"last_seen\":"), peers.constData());
+        QCOMPARE(peers.count("\"ws_connected\":true"), 2); // a and b, not c
+        const QByteArray metrics = http.get("/metrics").body;
+        for (const char *line :
+             {"goop_websocket_connections 2\n", "goop_websocket_messages_received_total 4\n",
+              "goop_websocket_frames_sent_total 6\n", "goop_sse_subscribers 1\n",
+              "goop_sse_events_delivered_total 3\n",
+              "goop_http_requests_total{route=\"/ws\",status=\"101\"} 2\n"})
+            QVERIFY2(metrics.contains(line), line);
     }
 
     void pingsAndTheSilenceRule()
@@ -245,6 +259,12 @@ private Q_SLOTS:
         QVERIFY2(stream.events().isEmpty(), stream.body().replace('\n', ' ').constData());
         QVERIFY(http.get("/peers.json").body.contains("\"p\""));
         QVERIFY(second.isOpen());
+        QVERIFY(http.get("/peers.json").body.contains("\"ws_connected\":true"));
+        // Dropped: still listed during the grace, no longer on a WebSocket.
+        second.socket().abort();
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !http.get("/peers.json").body.contains("ws_connected"); }, 400));
+        QVERIFY(http.get("/peers.json").body.contains("\"p\""));
     }
 
     void droppedConnectionAfterTheGrace()
