@@ -15,6 +15,8 @@ std::optional<PeerRecord> PeerRecord::fromSnapshotRow(const QJsonObject &row, co
     record.type = row.value(QLatin1String("type")).toString();
     record.ts = row.value(QLatin1String("ts")).toInteger();
     record.lastSeen = row.value(QLatin1String("last_seen")).toInteger();
+    record.verified = row.value(QLatin1String("verified")).toBool();
+    record.webSocket = row.value(QLatin1String("ws_connected")).toBool();
     record.fields = row;
     return record;
 }
@@ -29,6 +31,7 @@ PeerRecord PeerRecord::fromMessage(const PresenceMessage &message, const QString
     record.type = QString::fromLatin1(PresenceMessage::typeName(message.type));
     record.ts = message.ts;
     record.lastSeen = receivedMs;
+    record.verified = message.verified;
     // The extra members come as compact JSON text; wrapping them in braces makes an object.
     if (!message.extraMembers.isEmpty())
         record.fields = QJsonDocument::fromJson('{' + message.extraMembers + '}').object();
@@ -36,5 +39,7 @@ PeerRecord PeerRecord::fromMessage(const PresenceMessage &message, const QString
     record.fields.insert(QLatin1String("peerId"), record.peerId);
     record.fields.insert(QLatin1String("content"), record.label);
     record.fields.insert(QLatin1String("ts"), record.ts);
+    if (record.verified)
+        record.fields.insert(QLatin1String("verified"), true);
     return record;
 }

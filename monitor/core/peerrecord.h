@@ -16,7 +16,11 @@ struct PeerRecord
     QString label; // the `content` field
     QString type;  // online, update or offline
     qint64 ts = 0;
-    qint64 lastSeen = 0; // ms: the server's stamp for snapshot rows, the arrival time for events
+    qint64 lastSeen = 0;   // ms: the server's stamp for snapshot rows, the arrival time for events
+    bool verified = false; // the server's word
+    // On a WebSocket to that server: only /peers.json rows say it; an event leaves it unknown
+    // (the row it updates keeps what it had).
+    std::optional<bool> webSocket;
     QJsonObject fields;
 
     // nullopt when the row has no usable peer_id.

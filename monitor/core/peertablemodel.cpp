@@ -68,8 +68,16 @@ QVariant PeerTableModel::displayValue(const PeerRecord &peer, int column) const
         return timeText(peer.ts);
     case LastSeenColumn:
         return ageText(m_nowMs - peer.lastSeen);
+    case ClientColumn:
+        return clientText(peer);
     }
     return {};
+}
+
+QString PeerTableModel::clientText(const PeerRecord &peer)
+{
+    const QString trust = peer.verified ? tr("verified") : tr("unverified");
+    return peer.webSocket.value_or(false) ? tr("WebSocket, %1").arg(trust) : trust;
 }
 
 QVariant PeerTableModel::sortValue(const PeerRecord &peer, int column) const
@@ -123,6 +131,8 @@ QVariant PeerTableModel::headerData(int section, Qt::Orientation orientation, in
         return tr("ts");
     case LastSeenColumn:
         return tr("Last seen");
+    case ClientColumn:
+        return tr("Client");
     }
     return {};
 }
@@ -145,6 +155,8 @@ bool PeerTableModel::lessThan(int leftRow, int rightRow, int column, Qt::CaseSen
         return left.ts < right.ts;
     case LastSeenColumn:
         return -left.lastSeen < -right.lastSeen;
+    case ClientColumn:
+        return QString::compare(clientText(left), clientText(right), cs) < 0;
     }
     return false;
 }
@@ -291,7 +303,11 @@ QList<PeerTableModel::Outcome> PeerTableModel::applyEvents(const QList<PeerRecor
                 }
             } else {
                 gone.remove(row);
-                changed.insert(row, record);
+                PeerRecord update = record;
+                if (!update.webSocket) // events do not say: the row keeps what it knew
+                    update.webSocket =
+                        (changed.contains(row) ? changed[row] : m_rows.at(row)).webSocket;
+                changed.insert(row, update);
                 outcome.change = present ? Change::Updated : Change::Joined;
             }
         } else if (const auto it = addedByKey.constFind(key); it != addedByKey.cend()) {

@@ -25,6 +25,7 @@ public:
         ServerColumn,
         TsColumn,
         LastSeenColumn,
+        ClientColumn, // on a WebSocket, verified
         ColumnCount
     };
     enum Role
@@ -94,6 +95,7 @@ private:
     // Replaces rows in place (row -> its new record) and tells the views.
     void writeRows(QMap<int, PeerRecord> rows);
     QString statusText(const PeerRecord &peer) const;
+    static QString clientText(const PeerRecord &peer);
     QVariant sortValue(const PeerRecord &peer, int column) const;
     QVariant displayValue(const PeerRecord &peer, int column) const;
 

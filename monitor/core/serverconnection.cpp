@@ -142,7 +142,8 @@ void ServerConnection::handleEvent(const SseParser::Event &event)
     // `event:` name other than the default is not ours.
     if (event.type != "message")
         return;
-    const auto parsed = PresenceMessage::parse(event.data);
+    // The server's own JSON: its `verified` is kept, not dropped as a peer's would be.
+    const auto parsed = PresenceMessage::parse(event.data, PresenceMessage::Source::Server);
     const auto *message = std::get_if<PresenceMessage>(&parsed);
     if (!message) {
         ++m_malformedEvents;

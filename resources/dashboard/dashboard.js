@@ -14,7 +14,8 @@ const RECONNECT_MIN_MS = 250; // the back-off real Goop² clients use
 const RECONNECT_MAX_MS = 8000;
 const LOG_POLL_MS = 5000;
 const LOG_AFTER_EVENTS_MS = 1000;
-const ROW_FIELDS = new Set(['peer_id', 'peerId', 'type', 'content', 'ts', 'last_seen']);
+const TRANSPORT_POLL_MS = 15000; // who is on a WebSocket: only /peers.json rows say it
+const ROW_FIELDS = new Set(['peer_id', 'peerId', 'type', 'content', 'ts', 'last_seen', 'verified', 'ws_connected']);
 
 const $ = (id) => document.getElementById(id);
 
@@ -88,14 +89,18 @@ function toggleTheme() {
 const peers = new Map(); // peerId -> { id, data, lastSeen, search, row }
 let filterText = '';
 
-function peerFromMessage(id, msg, lastSeen) {
+// `ws`: whether the peer is on a WebSocket. Only /peers.json rows say it (events do not), so an
+// event keeps what the last rows said.
+function peerFromMessage(id, msg, lastSeen, ws) {
   const extras = [];
   for (const [key, value] of Object.entries(msg)) {
     if (!ROW_FIELDS.has(key) && value !== null && value !== '') extras.push([key, value]);
   }
   const content = typeof msg.content === 'string' ? msg.content : '';
-  const search = [id, content, ...extras.map(([k, v]) => `${k} ${valueText(v)}`)].join('\n').toLowerCase();
-  return { type: String(msg.type), content, ts: Number(msg.ts) || 0, extras, lastSeen, search };
+  const verified = msg.verified === true;
+  const search = [id, content, ws ? 'websocket' : '', verified ? 'verified' : 'unverified',
+    ...extras.map(([k, v]) => `${k} ${valueText(v)}`)].join('\n').toLowerCase();
+  return { type: String(msg.type), content, ts: Number(msg.ts) || 0, extras, lastSeen, search, verified, ws };
 }
 
 function createRow(peer) {
@@ -110,7 +115,10 @@ function createRow(peer) {
     seen: el('td', 'col-seen'),
   };
   const badge = el('span', 'badge', 'online');
-  cells.status.append(badge);
+  const transport = el('span', 'tag tag-ws', 'WS');
+  transport.title = 'On a WebSocket (/ws): today\'s client';
+  const trust = el('span', 'tag');
+  cells.status.append(badge, transport, trust);
   const idBox = el('div', 'peer-id');
   const code = el('code', '', shortId(peer.id));
   code.title = peer.id;
@@ -122,7 +130,7 @@ function createRow(peer) {
   const details = el('div', 'details');
   cells.details.append(details);
   tr.append(cells.status, cells.peer, cells.label, cells.details, cells.ts, cells.seen);
-  return { tr, cells, badge, details, rendered: {} };
+  return { tr, cells, badge, transport, trust, details, rendered: {} };
 }
 
 // The client version first (short, and what operators look for), then addresses, then the rest.
@@ -176,6 +184,16 @@ function renderRow(peer, now) {
     row.cells.ts.title = d.ts ? new Date(d.ts).toLocaleString() : '';
   }
   row.badge.title = `last message: ${d.type}`;
+  if (r.ws !== d.ws) {
+    r.ws = d.ws;
+    row.transport.hidden = !d.ws;
+  }
+  if (r.verified !== d.verified) {
+    r.verified = d.verified;
+    row.trust.textContent = d.verified ? '✓' : 'unverified';
+    row.trust.className = d.verified ? 'tag tag-verified' : 'tag tag-unverified';
+    row.trust.title = d.verified ? 'Verified by the server' : 'Not verified by the server';
+  }
   renderFreshness(peer, now);
   row.tr.hidden = !matchesFilter(peer);
 }
@@ -324,14 +342,14 @@ function flush() {
     changed.delete(peer);
     if (peer.row) removed.push(peer.row.tr);
   };
-  const upsert = (id, msg, lastSeen) => {
+  const upsert = (id, msg, lastSeen, ws) => {
     let peer = peers.get(id);
     const isNew = !peer;
     if (isNew) {
       peer = { id, data: null, row: null, fromSnapshot: false };
       peers.set(id, peer);
     }
-    peer.data = peerFromMessage(id, msg, lastSeen);
+    peer.data = peerFromMessage(id, msg, lastSeen, ws ?? (peer.data ? peer.data.ws : false));
     changed.add(peer);
     return { peer, isNew };
   };
@@ -342,7 +360,8 @@ function flush() {
       for (const row of item.snapshot) {
         if (typeof row.peer_id !== 'string') continue;
         seen.add(row.peer_id);
-        const { peer, isNew } = upsert(row.peer_id, row, Number(row.last_seen) || item.at);
+        const { peer, isNew } = upsert(row.peer_id, row, Number(row.last_seen) || item.at,
+          row.ws_connected === true);
         if (isNew) peer.fromSnapshot = true;
       }
       for (const peer of [...peers.values()]) if (!seen.has(peer.id)) remove(peer);
@@ -494,6 +513,29 @@ async function loadSnapshot(es) {
     refreshLogs();
   } catch {
     connectionLost(es);
+  }
+}
+
+// Events do not say when a peer's WebSocket opens or closes; the rows do, so they are read
+// again now and then, for that alone.
+async function refreshTransports() {
+  if (document.hidden || !everLive) return;
+  let rows;
+  try {
+    const response = await fetch('/peers.json', { cache: 'no-store' });
+    if (!response.ok) return;
+    rows = await response.json();
+  } catch {
+    return;
+  }
+  if (!Array.isArray(rows)) return;
+  const now = Date.now();
+  for (const row of rows) {
+    const peer = peers.get(row.peer_id);
+    const ws = row.ws_connected === true;
+    if (!peer || !peer.row || peer.data.ws === ws) continue;
+    peer.data = peerFromMessage(peer.id, row, peer.data.lastSeen, ws);
+    renderRow(peer, now);
   }
 }
 
@@ -689,6 +731,7 @@ function start() {
   chart.draw();
   setInterval(tick, 1000);
   setInterval(refreshLogs, LOG_POLL_MS);
+  setInterval(refreshTransports, TRANSPORT_POLL_MS);
   connect();
 }
 

@@ -202,3 +202,43 @@ test('the theme toggle switches between light and dark', async () => {
   await page.click('#theme-toggle');
   assert.notEqual(await background(), toggled);
 });
+
+test("a peer on Chromium's own WebSocket is shown on a WebSocket and verified", async () => {
+  const id = fakePeerId(7);
+  await publish(server, { type: 'online', peerId: id, content: 'on a websocket', verificationToken: 'SECRET' });
+  // Chromium as today's client: /ws with its own RFC 6455 implementation, heartbeats over it.
+  const client = await browser.newPage();
+  await client.goto(`${server.url}/healthz`);
+  const first = await client.evaluate((peerId) => new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://${location.host}/ws?peer_id=${peerId}`);
+    window.goopSocket = socket;
+    socket.onerror = () => reject(new Error('the WebSocket failed'));
+    socket.onmessage = (event) => resolve(event.data);
+    socket.onopen = () => {
+      const beat = () => socket.send(JSON.stringify({ type: 'update', peerId, content: 'on a websocket' }));
+      beat();
+      setInterval(beat, 500);
+    };
+  }), id);
+  const event = JSON.parse(first);
+  assert.equal(event.peerId, id);
+  assert.equal(event.verified, true);
+  assert.ok(!first.includes('SECRET'));
+
+  // A fresh dashboard: the rows say who is on a WebSocket.
+  const dashboard = await browser.newPage();
+  await dashboard.goto(`${server.url}/`);
+  await dashboard.waitForFunction((peerId) => {
+    const tr = document.querySelector(`#peer-rows tr[data-peer-id="${peerId}"]`);
+    return tr && !tr.querySelector('.tag-ws').hidden;
+  }, id, { timeout: 5000 });
+  const row = dashboard.locator(`#peer-rows tr[data-peer-id="${id}"]`);
+  assert.equal(await row.locator('.tag-verified').textContent(), '✓');
+  await dashboard.fill('#filter', 'websocket');
+  await dashboard.waitForFunction(() => document.querySelectorAll('#peer-rows tr:not([hidden])').length === 1,
+    null, { timeout: 2000 });
+  await dashboard.screenshot({ path: path.join(artifactDir, 'dashboard-websocket.png') });
+  await client.evaluate(() => window.goopSocket.close());
+  await client.close();
+  await dashboard.close();
+});

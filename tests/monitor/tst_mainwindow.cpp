@@ -75,7 +75,8 @@ private Q_SLOTS:
         window.peerTable()->selectRow(viewRow(window, peerId(7)));
         QCOMPARE(window.detailsPane()->peerId(), peerId(7));
         QCOMPARE(window.detailsPane()->fieldCount(),
-                 6); // type, peerId, content, ts, email, version
+                 7); // type, peerId, content, ts, email, version, and the server's verified
+        QCOMPARE(cell(window, peerId(7), PeerTableModel::ClientColumn), QStringLiteral("verified"));
 
         // The filter narrows the table; clearing it brings everything back.
         window.setFilterText(QStringLiteral("garage"));

@@ -1,8 +1,10 @@
 #include "eventlogmodel.h"
 #include "peerproxymodel.h"
 #include "peertablemodel.h"
+#include "presencemessage.h"
 
 #include <QAbstractItemModelTester>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTest>
@@ -61,6 +63,35 @@ class TestPeerTableModel : public QObject
     };
 
 private Q_SLOTS:
+    // Today's clients: the server's `verified`, and whether the peer is on a WebSocket, which
+    // only snapshot rows say; an event keeps what the row knew.
+    void clientColumn()
+    {
+        PeerTableModel model;
+        PeerRecord onSocket = *PeerRecord::fromSnapshotRow(
+            QJsonObject{
+                {"peer_id", "w"}, {"type", "online"}, {"verified", true}, {"ws_connected", true}},
+            a);
+        PeerRecord plain = *PeerRecord::fromSnapshotRow(
+            QJsonObject{{"peer_id", "p"}, {"type", "online"}, {"verified", false}}, a);
+        model.replaceServerPeers(a, {onSocket, plain});
+        const auto client = [&](const QString &id) {
+            return model.data(model.index(model.rowOf(a, id), PeerTableModel::ClientColumn))
+                .toString();
+        };
+        QCOMPARE(client("w"), QStringLiteral("WebSocket, verified"));
+        QCOMPARE(client("p"), QStringLiteral("unverified"));
+        PresenceMessage update;
+        update.type = PresenceMessage::Type::Update;
+        update.peerId = "w";
+        update.verified = true;
+        model.applyEvent(PeerRecord::fromMessage(update, a, 2000));
+        QCOMPARE(client("w"), QStringLiteral("WebSocket, verified"));
+        QCOMPARE(model.headerData(PeerTableModel::ClientColumn, Qt::Horizontal, Qt::DisplayRole)
+                     .toString(),
+                 QStringLiteral("Client"));
+    }
+
     void eventsInsertUpdateRemove()
     {
         PeerTableModel model;
