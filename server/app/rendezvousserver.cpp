@@ -2,7 +2,6 @@
 
 #include "httpworker.h"
 #include "logcategories.h"
-#include "sseframe.h"
 #include "websocket/websocketframes.h"
 
 #ifdef GOOP_HAVE_HIREDIS
@@ -72,18 +71,13 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
                    {[this](const QByteArray &peerId, const QByteArray &json) {
                         return m_webSockets.sendTo(peerId, WebSocketFrames::text(json));
                     },
-                    [this](const QByteArray &json) {
-                        m_events.broadcast(SseFrame::data(json), WebSocketFrames::text(json));
-                    }},
+                    [this](const QByteArray &json) { m_events.broadcastEvent(json); }},
                    config.punchCooldown)
 {
     // Direct: called in the publishing thread under the presence lock, which keeps the order.
     connect(
         &m_presence, &PresenceService::eventAccepted, this,
-        [this](const QByteArray &json) {
-            m_events.broadcast(SseFrame::data(json), WebSocketFrames::text(json));
-        },
-        Qt::DirectConnection);
+        [this](const QByteArray &json) { m_events.broadcastEvent(json); }, Qt::DirectConnection);
 #ifdef GOOP_HAVE_HIREDIS
     if (!config.redisUrl.isEmpty()) {
         QString error;

@@ -1,5 +1,8 @@
 #include "eventhub.h"
 
+#include "sseframe.h"
+#include "websocket/websocketframes.h"
+
 EventHub::EventHub(const Options &options, ConnectionBudget &budget,
                    WebSocketEvents webSocketEvents)
 {
@@ -29,6 +32,18 @@ void EventHub::broadcast(const QByteArray &eventStreamFrame, const QByteArray &w
         if (writer->count() > 0) // no wake-up for a writer with nobody to write to
             writer->post(eventStreamFrame, webSocketFrame);
     }
+}
+
+void EventHub::broadcastEvent(const QByteArray &jsonLine)
+{
+    // A kind with no streams gets no frame: no copy of the event for nobody. A stream added
+    // meanwhile is concurrent with the event, as with broadcast()'s own check.
+    const int webSockets = webSocketCount();
+    const int all = subscriberCount();
+    if (all == 0)
+        return;
+    broadcast(all > webSockets ? SseFrame::data(jsonLine) : QByteArray(),
+              webSockets > 0 ? WebSocketFrames::text(jsonLine) : QByteArray());
 }
 
 void EventHub::sendTo(quint64 webSocket, const QByteArray &webSocketFrame)

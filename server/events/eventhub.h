@@ -43,6 +43,8 @@ public:
     // Sends one event to every stream, in the order of the calls: `eventStreamFrame` (complete
     // SSE frames) on /events, `webSocketFrame` on WebSockets.
     void broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame = {});
+    // One event (a line of JSON), framed for each kind of stream that has subscribers now.
+    void broadcastEvent(const QByteArray &jsonLine);
     // A frame for one WebSocket, in order with the events broadcast around it.
     void sendTo(quint64 webSocket, const QByteArray &webSocketFrame);
     // Ends one WebSocket with a close frame of `code`, after what is queued for it.

@@ -57,7 +57,7 @@ void StreamWriter::post(const QByteArray &eventStreamFrame, const QByteArray &we
     bool first;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        first = m_eventStreamFrames.isEmpty() && m_commands.empty();
+        first = m_frameCount == 0 && m_commands.empty();
         m_eventStreamFrames.append(eventStreamFrame);
         m_webSocketFrames.append(webSocketFrame);
         ++m_frameCount;
@@ -154,7 +154,7 @@ void StreamWriter::run()
                                        }),
                         m_streams.end());
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        if (m_stop && m_commands.empty() && m_eventStreamFrames.isEmpty() && m_streams.empty())
+        if (m_stop && m_commands.empty() && m_frameCount == 0 && m_streams.empty())
             return;
     }
 }

@@ -36,14 +36,13 @@ SERVER_PID=
 HOLD_PID=
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-# require_tools, build_bench_tools, record, port_is_free, pick_port, record_run_facts; the
-# report's Python reads the results with benchresults.py.
+# require_tools, build_bench_tools, record, port_is_free, pick_port, record_run_facts,
+# start_server, stop_server, wrk_run, ssebench_run, start_hold, stop_hold; the report's Python
+# reads the results with benchresults.py.
 source "$ROOT/tests/bench/bench-common.sh"
 
 cleanup() {
-    if [[ -n $HOLD_PID ]]; then
-        kill -TERM "$HOLD_PID" 2>/dev/null || true
-    fi
+    stop_hold
     stop_server
 }
 trap cleanup EXIT
@@ -65,86 +64,6 @@ mkdir -p "$BUILD/bench-go"
 fresh_work_dir
 
 # --- helpers -------------------------------------------------------------------------------
-
-# start_server ours|reference LABEL: a fresh process on a fresh port (sets PORT, SERVER_PID).
-# Both log to a file at their defaults: the reference logs every publish, ours (info) every
-# registration, offline and expiry but not the heartbeat updates (those are debug).
-start_server() {
-    local which=$1 label=$2
-    PORT=$(pick_port)
-    local logfile=$WORK/logs/$which-$label.log
-    if [[ $which == ours ]]; then
-        "$OURS" -addr "127.0.0.1:$PORT" 2>"$logfile" &
-    else
-        "$REFERENCE" -addr "127.0.0.1:$PORT" 2>"$logfile" &
-    fi
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        if ! port_is_free "$PORT"; then
-            return
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "run-benchmarks.sh: $which did not start (log: $logfile)" >&2
-    exit 1
-}
-
-# Stops the server; a crash during the figure (the process already gone) is recorded.
-stop_server() {
-    [[ -z $SERVER_PID ]] && return
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "the server (pid $SERVER_PID) had already exited"
-        record "${CURRENT:-?}" crashed 1
-    else
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
-
-# utime + stime of the server in clock ticks (fields 14 and 15 of /proc/PID/stat; the text
-# after the last ')' starts at field 3).
-cpu_ticks() { sed 's/.*) //' "/proc/$SERVER_PID/stat" | awk '{print $12 + $13}'; }
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
-
-# wrk_run WHICH NAME URL [wrk args…]: req/s, requests per second of server CPU time, errors.
-wrk_run() {
-    local which=$1 name=$2 url=$3
-    shift 3
-    local before after out
-    before=$(cpu_ticks)
-    out=$(wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" "$@" "$url")
-    after=$(cpu_ticks)
-    echo "$out" >"$WORK/logs/$which-wrk-$name.txt"
-    local rps requests errors socket_errors
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    requests=$(awk '/requests in/ {print $1}' <<<"$out")
-    errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
-    socket_errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
-    record "$which" "${name}_rps" "$rps"
-    record "$which" "${name}_requests" "$requests"
-    record "$which" "${name}_cpu_s" "$(awk -v t=$((after - before)) -v hz="$CLK_TCK" \
-        'BEGIN {print t / hz}')"
-    record "$which" "${name}_errors" "$((${errors:-0} + ${socket_errors:-0}))"
-    log "$which $name: $rps req/s, $requests requests, cpu $((after - before))/$CLK_TCK s"
-}
-
-# ssebench_run WHICH KEY ARGS…: one JSON line from goop-ssebench, recorded whole.
-ssebench_run() {
-    local which=$1 key=$2
-    shift 2
-    local out
-    out=$("$SSEBENCH" "$@" --port "$PORT")
-    record "$which" "$key" "$out"
-    log "$which $key: $out"
-}
 
 # --- the figures --------------------------------------------------------------------------
 # Each figure runs on a fresh server process, ours then the reference, so that the two runs of
@@ -178,24 +97,11 @@ figure_idle() {
     sleep 0.5
     record "$which" idle_rss_before_kb "$(rss_kb)"
     wrk_run "$which" healthz_none "http://127.0.0.1:$PORT/healthz"
-    local ready=$WORK/hold-$which.ready
-    "$SSEBENCH" hold --port "$PORT" --subscribers "$SUBSCRIBERS" --ready-file "$ready" \
-        >"$WORK/hold-$which.json" &
-    HOLD_PID=$!
-    for _ in $(seq 1200); do
-        [[ -e $ready ]] && break
-        kill -0 "$HOLD_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ -e $ready ]] || { echo "run-benchmarks.sh: subscribers never got ready" >&2; exit 1; }
-    sleep 1 # let the server finish the last handshakes before reading its memory
+    start_hold "$which" --subscribers "$SUBSCRIBERS"
     record "$which" idle_rss_after_kb "$(rss_kb)"
     record "$which" idle_hold_ready "$(head -1 "$WORK/hold-$which.json")"
     wrk_run "$which" healthz_idle "http://127.0.0.1:$PORT/healthz"
-    kill -TERM "$HOLD_PID"
-    wait "$HOLD_PID" || true
-    HOLD_PID=
-    record "$which" idle_hold_done "$(tail -1 "$WORK/hold-$which.json")"
+    stop_hold "$which"
     stop_server
 }
 

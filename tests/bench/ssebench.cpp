@@ -17,6 +17,12 @@
 //   register --port P --peers N [--connections C] [--offset O]
 //            N distinct "online" peers as fast as a few keep-alive connections go.
 //
+// fanout and hold take --transport ws: the subscribers are today's clients on GET /ws, each
+// as peer i (peerId(i): register them first, or the server answers 425), reading text frames
+// and answering pings. Every mode takes --sources S: connection k comes from loopback address
+// 127.1.x.y, the (k mod S)-th, so that a server counting per client address (the current Go
+// server: 60 publishes a minute, 100 WebSockets) sees a network of S hosts.
+//
 // Every mode prints one JSON object on stdout (hold prints one when ready and one at exit).
 
 #include <algorithm>
@@ -132,6 +138,33 @@ std::string getRequest(const std::string &path)
     return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 }
 
+size_t g_sources = 1;
+
+// The source of a tool's own requests (publishes, latency probes): an address of its own, past
+// the subscribers' and registrations', so that their per-address counts never meet.
+constexpr size_t kOwnSource = SIZE_MAX;
+
+// Binds `fd` to the (k mod --sources)-th loopback source address; nothing with one source.
+void bindSource(int fd, size_t k)
+{
+    if (g_sources <= 1)
+        return;
+    const uint32_t n = static_cast<uint32_t>(k == kOwnSource ? g_sources : k % g_sources);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | ((n / 250) << 8) | (n % 250 + 1));
+    if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0)
+        die(std::string("bind to a loopback source: ") + std::strerror(errno));
+}
+
+// The opening handshake of today's client (no Origin, no extension, no sub-protocol).
+std::string upgradeRequest(const std::string &peer)
+{
+    return "GET /ws?peer_id=" + peer +
+           " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+}
+
 int openSocket()
 {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -153,10 +186,11 @@ bool startConnect(int fd, int port)
            errno == EINPROGRESS;
 }
 
-// A blocking connection, for the sequential clients.
-int connectBlocking(int port)
+// A blocking connection, for the sequential clients; `source` picks its loopback address.
+int connectBlocking(int port, size_t source = kOwnSource)
 {
     const int fd = openSocket();
+    bindSource(fd, source);
     if (!startConnect(fd, port))
         die(std::string("connect: ") + std::strerror(errno));
     pollfd waitFor{fd, POLLOUT, 0};
@@ -395,9 +429,10 @@ public:
         std::string pending; // a partial header block or a partial line
     };
 
-    // Called for every data line of a connected subscriber that carries our marker.
+    // Called for every data line (text frame) of a connected subscriber that carries our marker.
     std::function<void(size_t subscriber, long seq, int64_t at)> onEvent;
     bool kernelTimestamps = true;
+    bool webSocket = false; // subscriber i is peer i on GET /ws, not a reader of /events
 
     // Subscriber i connects to ports[i % ports.size()].
     SubscriberPool(std::vector<int> ports, size_t count) : m_ports(std::move(ports)), m_subs(count)
@@ -481,6 +516,7 @@ private:
         }
         s.pending.clear();
         ++s.attempts;
+        bindSource(s.fd, i);
         if (!startConnect(s.fd, m_ports[i % m_ports.size()])) {
             fail(i);
             return;
@@ -519,7 +555,9 @@ private:
             int err = 0;
             socklen_t len = sizeof err;
             getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0 || !(events & EPOLLOUT) || !sendAll(s.fd, getRequest("/events"))) {
+            const std::string request =
+                webSocket ? upgradeRequest(peerId(i)) : getRequest("/events");
+            if (err != 0 || !(events & EPOLLOUT) || !sendAll(s.fd, request)) {
                 fail(i);
                 return;
             }
@@ -582,7 +620,7 @@ private:
             if (headEnd == std::string::npos)
                 return;
             const int status = s.pending.size() > 12 ? std::atoi(s.pending.c_str() + 9) : 0;
-            if (status != 200) {
+            if (status != (webSocket ? 101 : 200)) {
                 ++m_badStatus[status];
                 fail(i);
                 return;
@@ -592,8 +630,19 @@ private:
                 m_chunked = true;
             std::string body = s.pending.substr(headEnd + 4);
             s.pending.clear();
-            s.state = State::AwaitingOk;
-            lines(i, body.data(), body.size(), at);
+            if (webSocket) {
+                s.state = State::Streaming;
+                ++m_connected;
+                --m_connecting;
+                frames(i, body.data(), body.size(), at);
+            } else {
+                s.state = State::AwaitingOk;
+                lines(i, body.data(), body.size(), at);
+            }
+            return;
+        }
+        if (webSocket) {
+            frames(i, data, size, at);
             return;
         }
         if (s.pending.empty()) {
@@ -634,6 +683,50 @@ private:
             }
             p = eol + 1;
         }
+    }
+
+    // Handles the complete frames in pending + data (the server's: unmasked); a partial one is
+    // kept. Text frames are events; a ping is answered, as clients do, or the server would
+    // close the connection after 15 s.
+    void frames(size_t i, const char *data, size_t size, int64_t at)
+    {
+        Subscriber &s = m_subs[i];
+        s.pending.append(data, size);
+        size_t pos = 0;
+        while (s.pending.size() - pos >= 2) {
+            const auto *b = reinterpret_cast<const unsigned char *>(s.pending.data() + pos);
+            size_t header = 2;
+            uint64_t length = b[1] & 0x7F;
+            if (length == 126) {
+                header = 4;
+                if (s.pending.size() - pos < header)
+                    break;
+                length = (uint64_t(b[2]) << 8) | b[3];
+            } else if (length == 127) {
+                header = 10;
+                if (s.pending.size() - pos < header)
+                    break;
+                length = 0;
+                for (int k = 2; k < 10; ++k)
+                    length = (length << 8) | b[k];
+            }
+            if (s.pending.size() - pos < header + length)
+                break;
+            const char *payload = s.pending.data() + pos + header;
+            const int opcode = b[0] & 0x0F;
+            if (opcode == 0x1) {
+                ++m_dataLines;
+                const char *mark = static_cast<const char *>(
+                    memmem(payload, static_cast<size_t>(length), kMarker, sizeof kMarker - 1));
+                if (mark && onEvent)
+                    onEvent(i, std::strtol(mark + sizeof kMarker - 1, nullptr, 10), at);
+            } else if (opcode == 0x9) {
+                static const char pong[] = {char(0x8A), char(0x80), 0, 0, 0, 0};
+                sendAll(s.fd, std::string(pong, sizeof pong));
+            }
+            pos += header + static_cast<size_t>(length);
+        }
+        s.pending.erase(0, pos);
     }
 
     std::vector<int> m_ports;
@@ -684,6 +777,7 @@ int runFanout(const Options &options)
 
     SubscriberPool pool(subscribePorts, subscribers);
     pool.kernelTimestamps = options.text("timestamps", "kernel") == "kernel";
+    pool.webSocket = options.text("transport", "sse") == "ws";
     std::vector<int64_t> sentAt(static_cast<size_t>(publishes), 0);
     // One slot per (subscriber, event): -1 until delivered. 15,000 x 20 fits easily.
     std::vector<int64_t> latency(subscribers * static_cast<size_t>(publishes), -1);
@@ -848,6 +942,7 @@ int runHold(const Options &options)
     const int signals = signalfd(-1, &mask, SFD_CLOEXEC);
 
     SubscriberPool pool({port}, subscribers);
+    pool.webSocket = options.text("transport", "sse") == "ws";
     pool.connectAll(static_cast<size_t>(options.number("batch", 32)),
                     options.number("connect-timeout-s", 90) * 1000000000LL);
     std::printf("{\"mode\":\"hold\",\"state\":\"ready\",%s}\n",
@@ -930,20 +1025,24 @@ int runRegister(const Options &options)
     const int epoll = epoll_create1(EPOLL_CLOEXEC);
     std::vector<int> fds(connections);
     std::vector<std::string> buffers(connections);
-    uint64_t next = 0;
+    // Connection c registers peers c, c + C, c + 2C…: an even share per source address.
+    std::vector<uint64_t> next(connections);
+    for (size_t c = 0; c < connections; ++c)
+        next[c] = c;
     uint64_t done = 0;
     size_t errors = 0;
     const auto sendNext = [&](size_t c) {
-        if (next >= peers)
+        if (next[c] >= peers)
             return;
-        const uint64_t index = offset + next++;
+        const uint64_t index = offset + next[c];
+        next[c] += connections;
         if (!sendAll(fds[c],
                      publishRequest("online", peerId(index), "node-" + std::to_string(index))))
             die("publish connection failed");
     };
     const int64_t start = nowNs();
     for (size_t c = 0; c < connections; ++c) {
-        fds[c] = connectBlocking(port);
+        fds[c] = connectBlocking(port, c);
         fcntl(fds[c], F_SETFL, fcntl(fds[c], F_GETFL) | O_NONBLOCK);
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -1022,6 +1121,7 @@ int main(int argc, char **argv)
     }
     // A subscriber the server drops must show up as a count, not kill the tool.
     std::signal(SIGPIPE, SIG_IGN);
+    g_sources = static_cast<size_t>(std::max(1LL, options.number("sources", 1)));
     if (mode == "fanout")
         return runFanout(options);
     if (mode == "hold")
