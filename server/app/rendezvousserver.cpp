@@ -2,6 +2,7 @@
 
 #include "httpworker.h"
 #include "logcategories.h"
+#include "sseframe.h"
 #include "websocket/websocketframes.h"
 
 #ifdef GOOP_HAVE_HIREDIS
@@ -67,12 +68,10 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
           {[this](quint64 stream, const QByteArray &text) { m_webSockets.received(stream, text); },
            [this](quint64 stream) { m_webSockets.closed(stream); }}),
       m_webSockets(webSocketOptions(config), m_presence, m_events),
-      m_punchHints(m_presence,
-                   {[this](const QByteArray &peerId, const QByteArray &json) {
-                        return m_webSockets.sendTo(peerId, WebSocketFrames::text(json));
-                    },
-                    [this](const QByteArray &json) { m_events.broadcastEvent(json); }},
-                   config.punchCooldown)
+      m_punchHints(
+          m_presence,
+          [this](const QByteArray &target, const QByteArray &json) { deliverHint(target, json); },
+          config.punchCooldown)
 {
     // Direct: called in the publishing thread under the presence lock, which keeps the order.
     connect(
@@ -83,9 +82,35 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
         QString error;
         m_backplane =
             std::make_unique<RedisBackplane>(*RedisUrl::parse(config.redisUrl, &error), m_presence);
+        connect(m_backplane.get(), &RedisBackplane::hintArrived, this,
+                [this](const QByteArray &target, const QByteArray &json) {
+                    deliverHintHere(target, json, false);
+                });
         m_backplane->start();
     }
 #endif
+}
+
+void RendezvousServer::deliverHint(const QByteArray &target, const QByteArray &json)
+{
+#ifdef GOOP_HAVE_HIREDIS
+    // In a cluster every instance gets it, and the one holding the target's WebSocket sends it.
+    if (m_backplane && m_backplane->relayHint(target, json))
+        return;
+#endif
+    deliverHintHere(target, json, true);
+}
+
+void RendezvousServer::deliverHintHere(const QByteArray &target, const QByteArray &json, bool alone)
+{
+    if (m_webSockets.sendTo(target, WebSocketFrames::text(json)))
+        return;
+    // To everyone, as the current server does. In a cluster each instance sends it to its own
+    // event streams only: a target on a WebSocket gets it from the instance that holds it.
+    if (alone)
+        m_events.broadcastEvent(json);
+    else
+        m_events.broadcast(SseFrame::data(json));
 }
 
 RendezvousServer::~RendezvousServer()

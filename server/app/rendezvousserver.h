@@ -4,9 +4,9 @@
 #include "dashboardfiles.h"
 #include "eventhub.h"
 #include "presenceservice.h"
+#include "punch/punchhints.h"
 #include "serverconfig.h"
 #include "servermetrics.h"
-#include "punch/punchhints.h"
 #include "websocket/websocketpeers.h"
 
 #include <QHostAddress>
@@ -50,6 +50,12 @@ Q_SIGNALS:
     void stopped();
 
 private:
+    // A punch hint for `target`: through the cluster when there is one, else delivered here.
+    void deliverHint(const QByteArray &target, const QByteArray &json);
+    // To the target's WebSocket if it is here, else to everyone (`alone`) or to this
+    // instance's event streams (in a cluster).
+    void deliverHintHere(const QByteArray &target, const QByteArray &json, bool alone);
+
     const ServerConfig m_config;
     const LogSink &m_logs;
     ConnectionBudget m_budget;

@@ -10,8 +10,9 @@
 // Keys (one hash tag, so that a Redis Cluster keeps them in one slot):
 //   {goop}:peers   hash: peerId -> "<last_seen µs> <event JSON>"
 //   {goop}:seen    sorted set: peerId scored by last_seen µs (expiry order)
-//   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON} and
-//                  expiries {i: instance, e: peerId, t: ts ms, s: the last_seen it ends}
+//   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON},
+//                  expiries {i: instance, e: peerId, t: ts ms, s: the last_seen it ends} and
+//                  punch hints {i: instance, h: target peerId, m: JSON} (never stored)
 //   {goop}:gone    sorted set: peers that left (offline or expired) scored by their last
 //                  last_seen µs, kept for two silence limits, so that an instance sending its
 //                  rows again after an outage cannot bring back a peer that left meanwhile

@@ -17,6 +17,9 @@ namespace {
 
 constexpr int firstBackoffMs = 250;
 constexpr int lastBackoffMs = 8000;
+// A punch hint older than this when it is read from the stream is not delivered.
+constexpr qint64 hintLifetimeMs = 10000;
+
 // XREAD blocks this long at most, so that a silent Redis is noticed by the watchdog.
 constexpr int streamBlockMs = 10000;
 constexpr int streamWatchdogMs = streamBlockMs + 5000;
@@ -298,9 +301,24 @@ void RedisBackplane::onStreamReply(redisReply *reply)
     readStream();
 }
 
+bool RedisBackplane::relayHint(const QByteArray &target, const QByteArray &json)
+{
+    if (!m_following.load())
+        return false;
+    const quint64 generation = m_generation;
+    m_commands->command({"XADD", BackplaneScripts::eventsKey(), "MAXLEN", "~",
+                         QByteArray::number(streamLength), "*", "i", m_instanceId, "h", target, "m",
+                         json},
+                        [this, generation](redisReply *reply) {
+                            if (generation == m_generation)
+                                checkReply(reply, "punch hint");
+                        });
+    return true;
+}
+
 void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
 {
-    QByteArray instance, lastSeen, json, expiredPeer, ts;
+    QByteArray instance, lastSeen, json, expiredPeer, ts, hintTarget;
     for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
         const QByteArray name = replyText(fields->element[f]);
         QByteArray value = replyText(fields->element[f + 1]);
@@ -314,6 +332,17 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
             expiredPeer = std::move(value);
         else if (name == "t")
             ts = std::move(value);
+        else if (name == "h")
+            hintTarget = std::move(value);
+    }
+    if (!hintTarget.isEmpty()) {
+        // An instance catching up on the stream skips hints that are stale by now (the entry
+        // ID starts with Redis's clock in ms): the peers have moved on.
+        const qint64 ageMs =
+            QDateTime::currentMSecsSinceEpoch() - entryId.left(entryId.indexOf('-')).toLongLong();
+        if (ageMs < hintLifetimeMs)
+            Q_EMIT hintArrived(hintTarget, json);
+        return;
     }
     if (!expiredPeer.isEmpty()) {
         // Nobody applied an expiry before it reached the stream, not even the instance that ran

@@ -51,6 +51,11 @@ public:
     bool sequence(const PresenceMessage &message, qint64 lastSeenUs,
                   std::function<void()> applied) override;
 
+    // Sends a punch hint for `target` to every instance through the stream, where each delivers
+    // it if it holds the target's WebSocket (hintArrived); false while not following the
+    // stream (then it is this instance's to deliver).
+    bool relayHint(const QByteArray &target, const QByteArray &json);
+
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }
     ServerMetrics::Gauges::Cluster gauges() const; // for /metrics
@@ -61,6 +66,8 @@ public:
 
 Q_SIGNALS:
     void connectedChanged(bool connected);
+    // A punch hint from the stream (relayHint(), by any instance), less than a few seconds old.
+    void hintArrived(const QByteArray &target, const QByteArray &json);
 
 private:
     // A publish on its way to Redis.

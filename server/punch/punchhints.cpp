@@ -20,9 +20,9 @@ QByteArray jsonArray(const QList<QByteArray> &strings)
 
 } // namespace
 
-PunchHints::PunchHints(PresenceService &presence, Delivery delivery,
+PunchHints::PunchHints(PresenceService &presence, Deliver deliver,
                        std::chrono::milliseconds cooldown, QObject *parent)
-    : QObject(parent), m_presence(presence), m_delivery(std::move(delivery)),
+    : QObject(parent), m_presence(presence), m_deliver(std::move(deliver)),
       m_cooldownMs(cooldown.count())
 {
     m_clock.start();
@@ -72,6 +72,5 @@ void PunchHints::peerAddressesChanged(const QByteArray &arriving)
 void PunchHints::deliver(const QByteArray &target, const QByteArray &json)
 {
     m_sent.fetch_add(1, std::memory_order_relaxed);
-    if (!m_delivery.sendTo(target, json))
-        m_delivery.broadcast(json);
+    m_deliver(target, json);
 }

@@ -13,22 +13,17 @@ class PresenceService;
 
 // Hole-punching coordination (PROTOCOL.md, "Punch hints"): when a peer arrives with addrs, or
 // its addrs change, it and every other peer with addrs learn each other's, at most once per pair
-// per cooldown. A hint goes to its target's WebSocket when it has one, else to everyone; hints
-// are never stored.
+// per cooldown. Where a hint goes (the target's WebSocket, else everyone; across a cluster) is
+// the caller's `deliver`; hints are never stored.
 class PunchHints : public QObject
 {
     Q_OBJECT
 
 public:
-    // `sendTo` sends a frame to a peer's WebSocket and says whether it has one; `broadcast`
-    // sends an event to every subscriber. Both take the hint as one line of JSON.
-    struct Delivery
-    {
-        std::function<bool(const QByteArray &peerId, const QByteArray &json)> sendTo;
-        std::function<void(const QByteArray &json)> broadcast;
-    };
+    // Takes one hint (a line of JSON) to `target`.
+    using Deliver = std::function<void(const QByteArray &target, const QByteArray &json)>;
 
-    PunchHints(PresenceService &presence, Delivery delivery,
+    PunchHints(PresenceService &presence, Deliver deliver,
                std::chrono::milliseconds cooldown = std::chrono::seconds(60),
                QObject *parent = nullptr);
 
@@ -43,7 +38,7 @@ private:
     void deliver(const QByteArray &target, const QByteArray &json);
 
     PresenceService &m_presence;
-    const Delivery m_delivery;
+    const Deliver m_deliver;
     const qint64 m_cooldownMs;
     QElapsedTimer m_clock;
     QHash<QByteArray, qint64> m_lastHint; // by pair ("A\nB", sorted) -> m_clock ms

@@ -555,6 +555,57 @@ private Q_SLOTS:
         }
     }
 
+    // Punch hints cross the cluster: each reaches its target's WebSocket on whichever instance
+    // holds it, once; a target without one gets it on event streams, once per stream. (An
+    // instance does not know whether a target is on a WebSocket elsewhere, so its streams also
+    // carry hints for such targets: clients act only on their own.)
+    void punchHintsAcrossInstances()
+    {
+        QVERIFY(startCluster(3, {"--ws-timeout", "60s"}));
+        const auto addrsOf = [](const char *peer, const char *addr) {
+            return QByteArray("{\"type\":\"update\",\"peerId\":\"") + peer + "\",\"addrs\":[\"" +
+                   addr + "\"]}";
+        };
+        for (const char *peer : {"A", "B"})
+            QCOMPARE(
+                HttpClient(m_instances[0]->port()).post("/publish", message("online", peer)).status,
+                204);
+        StreamRecorder *onThird = subscribe(m_instances[2]->port());
+        QVERIFY(onThird);
+        WebSocketClient a(m_instances[0]->port()), b(m_instances[1]->port());
+        QVERIFY(a.open("A"));
+        QVERIFY(b.open("B"));
+        a.send(addrsOf("A", "/ip4/1.1.1.1/tcp/1"));
+        QVERIFY(runUntil([&] { return b.messages().size() >= 1; }, 5000));
+        b.send(addrsOf("B", "/ip4/2.2.2.2/tcp/2"));
+        // C, on no WebSocket, publishes by POST on the third instance.
+        QCOMPARE(HttpClient(m_instances[2]->port())
+                     .post("/publish", addrsOf("C", "/ip4/3.3.3.3/tcp/3"))
+                     .status,
+                 204);
+        const auto hints = [](const QList<QByteArray> &lines) {
+            QStringList found;
+            for (const QByteArray &line : lines) {
+                const QJsonObject event = QJsonDocument::fromJson(line).object();
+                if (event["type"] == QLatin1String("punch"))
+                    found << event["peerId"].toString() + '>' + event["target"].toString();
+            }
+            found.sort();
+            return found;
+        };
+        QVERIFY(runUntil(
+            [&] {
+                return hints(a.messages()).size() >= 2 && hints(b.messages()).size() >= 2 &&
+                       hints(onThird->data()).size() >= 2;
+            },
+            5000));
+        runFor(500); // nothing more, nothing twice
+        QCOMPARE(hints(a.messages()), (QStringList{"B>A", "C>A"}));
+        QCOMPARE(hints(b.messages()), (QStringList{"A>B", "C>B"}));
+        QStringList forC = hints(onThird->data()).filter(QRegularExpression(">C$"));
+        QCOMPARE(forC, (QStringList{"A>C", "B>C"}));
+    }
+
     // A peer's verification token reaches no other instance and nothing Redis holds; the
     // server's `verified` crosses the cluster, in events and in the rows a new instance loads.
     void serverOwnedFieldsAcrossTheCluster()
