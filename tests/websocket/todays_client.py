@@ -5,14 +5,25 @@ server: it dials /ws first while it POSTs its `online`, retries a 425 after 250 
 falls back to SSE and probes on any other refusal, publishes its heartbeats over the WebSocket
 and drops nothing. It must end on the WebSocket, never fall back, and get every event.
 
+A second run refuses it on purpose (--max-ws-per-address 1, the one place taken): it must fall
+back to /events, probe, switch back to the WebSocket once the place is free, and still have
+every event another peer published meanwhile. Its probe periods are shortened (0.3 s, then
+every 0.5 s, where the client waits 3 s and 10 s). A third run goes through Caddy with TLS, as
+the deployment guide puts the server (wss://, Caddy's own local CA trusted for the test).
+
 Usage: todays_client.py PATH-TO-goop-rendezvous
 """
 import asyncio
 import http.client
 import json
+import os
 import re
+import shutil
+import ssl
 import subprocess
 import sys
+import tempfile
+import time
 
 import websockets
 
@@ -21,8 +32,8 @@ HEARTBEATS = 20
 OTHER_EVENTS = 50
 
 
-def start_server(binary):
-    process = subprocess.Popen([binary, "-addr", "127.0.0.1:0", "--ws-ping", "300ms"],
+def start_server(binary, *extra):
+    process = subprocess.Popen([binary, "-addr", "127.0.0.1:0", "--ws-ping", "300ms", *extra],
                                stderr=subprocess.PIPE, text=True)
     for line in process.stderr:
         match = re.search(r"listening on http://[^\s:]+:(\d+)", line)
@@ -31,21 +42,37 @@ def start_server(binary):
     raise SystemExit("the server did not start")
 
 
-def post(port, body):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+class Endpoint:
+    """The server as a client reaches it: plain on loopback, or through TLS (a proxy)."""
+
+    def __init__(self, port, tls=None):
+        self.port, self.tls = port, tls
+
+    def ws(self, path):
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}{path}"
+
+    def connection(self):
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=5,
+                                               context=self.tls)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+
+
+def post(endpoint, body):
+    connection = endpoint.connection()
     connection.request("POST", "/publish", body=json.dumps(body))
     status = connection.getresponse().status
     connection.close()
     return status
 
 
-async def dial(port, log):
+async def dial(endpoint, log):
     """WebSocket first: 425 means 'publish first' and is retried; anything else falls back."""
     while True:
         try:
             return await websockets.connect(
-                f"ws://127.0.0.1:{port}/ws?peer_id={PEER}", origin=None, compression=None,
-                open_timeout=5)
+                endpoint.ws(f"/ws?peer_id={PEER}"), origin=None, compression=None,
+                open_timeout=5, ssl=endpoint.tls)
         except websockets.exceptions.InvalidStatusCode as refusal:
             if refusal.status_code != 425:
                 log["fell_back"] = refusal.status_code
@@ -54,8 +81,8 @@ async def dial(port, log):
             await asyncio.sleep(0.25)
 
 
-async def probe(port):
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws?probe=1") as socket:
+async def probe(endpoint):
+    async with websockets.connect(endpoint.ws("/ws?probe=1"), ssl=endpoint.tls) as socket:
         try:
             await socket.recv()
         except websockets.exceptions.ConnectionClosedOK as closed:
@@ -63,64 +90,210 @@ async def probe(port):
     return None
 
 
-async def main(binary):
+async def connects_and_stays(endpoint):
+    """The client's normal life: in by WebSocket, heartbeats over it, every event, no token."""
+    failures = []
+    log = {"retries_after_425": 0, "fell_back": None}
+    # At start, at the same time: the WebSocket dial and the first POST.
+    socket, status = await asyncio.gather(
+        dial(endpoint, log),
+        asyncio.to_thread(post, endpoint, {"type": "online", "peerId": PEER,
+                                       "verificationToken": "SECRET", "content": "today"}))
+    if status != 204:
+        failures.append(f"POST online answered {status}")
+    if socket is None:
+        failures.append(f"fell back to SSE after a {log['fell_back']}")
+        return failures
+
+    received = []
+
+    async def read():
+        async for message in socket:
+            received.append(json.loads(message))
+
+    reader = asyncio.create_task(read())
+    # Heartbeats over the WebSocket, while another peer publishes by POST.
+    other = asyncio.create_task(asyncio.to_thread(
+        lambda: [post(endpoint, {"type": "update", "peerId": "other", "ts": i + 1})
+                 for i in range(OTHER_EVENTS)]))
+    for i in range(HEARTBEATS):
+        await socket.send(json.dumps({"type": "update", "peerId": PEER, "ts": 1000 + i,
+                                      "verificationToken": "SECRET"}))
+        await asyncio.sleep(0.05)
+    statuses = await other
+    for _ in range(100):
+        if len([m for m in received if m.get("type") == "update"]) >= HEARTBEATS + OTHER_EVENTS:
+            break
+        await asyncio.sleep(0.05)
+
+    mine = [m["ts"] for m in received if m.get("peerId") == PEER and m["type"] == "update"]
+    theirs = [m["ts"] for m in received if m.get("peerId") == "other"]
+    if any(s != 204 for s in statuses):
+        failures.append(f"the other peer's POSTs answered {set(statuses)}")
+    if mine != [1000 + i for i in range(HEARTBEATS)]:
+        failures.append(f"own heartbeats back: {mine}")
+    if theirs != [i + 1 for i in range(OTHER_EVENTS)]:
+        failures.append(f"the other peer's events: {theirs}")
+    if any("verificationToken" in m or m.get("verified") is not True
+           for m in received if m["type"] != "offline"):
+        failures.append("a token reached a client, or an event lacks verified")
+    if socket.state != websockets.protocol.State.OPEN:
+        failures.append("the WebSocket did not stay open")
+    # The client never falls back, so it never probes; the probe still answers as it should.
+    closed = await probe(endpoint)
+    if closed != (1000, "probe-ok"):
+        failures.append(f"probe answered {closed}")
+    await socket.close()
+    reader.cancel()
+    print(f"{'through TLS: ' if endpoint.tls else ''}connected after "
+          f"{log['retries_after_425']} retries on 425; {len(received)} events received")
+    return failures
+
+
+async def direct(binary):
     server, port = start_server(binary)
+    try:
+        return await connects_and_stays(Endpoint(port))
+    finally:
+        server.terminate()
+        server.wait(5)
+
+
+async def through_tls(binary):
+    """As the docs deploy it: Caddy in front with TLS (its own local CA here), wss:// to it."""
+    caddy = shutil.which("caddy")
+    if not caddy:
+        return ["caddy is missing (./install-deps.sh)"]
+    server, port = start_server(binary)
+    with tempfile.TemporaryDirectory() as home:
+        with free_port() as tls_port:
+            pass  # released: Caddy takes it
+        caddyfile = os.path.join(home, "Caddyfile")
+        with open(caddyfile, "w") as out:
+            out.write("{\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n}\n"
+                      f"https://127.0.0.1:{tls_port} {{\n\ttls internal\n"
+                      f"\treverse_proxy 127.0.0.1:{port}\n}}\n")
+        environment = dict(os.environ, XDG_DATA_HOME=home, XDG_CONFIG_HOME=home, HOME=home)
+        proxy = subprocess.Popen([caddy, "run", "--config", caddyfile, "--adapter", "caddyfile"],
+                                 env=environment, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            root = os.path.join(home, "caddy", "pki", "authorities", "local", "root.crt")
+            context = None
+            for _ in range(100):
+                if os.path.exists(root):
+                    context = ssl.create_default_context(cafile=root)
+                    try:
+                        connection = Endpoint(tls_port, context).connection()
+                        connection.request("GET", "/healthz")
+                        if connection.getresponse().status == 200:
+                            break
+                    except OSError:
+                        pass
+                time.sleep(0.1)
+            else:
+                return ["Caddy with TLS did not come up"]
+            return await connects_and_stays(Endpoint(tls_port, context))
+        finally:
+            proxy.terminate()
+            proxy.wait(5)
+            server.terminate()
+            server.wait(5)
+
+
+class free_port:
+    """A free loopback port (bound, then released for the proxy to take)."""
+
+    def __enter__(self):
+        import socket
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        return self.socket.getsockname()[1]
+
+    def __exit__(self, *_):
+        self.socket.close()
+
+
+async def follow_sse(port, received, stop):
+    """GET /events in a thread-friendly way: the client's fallback while it has no WebSocket."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    while not stop.is_set():
+        try:
+            line = await asyncio.wait_for(reader.readline(), 0.1)
+        except asyncio.TimeoutError:
+            continue
+        if not line:
+            break
+        if line.startswith(b"data: "):
+            received.append(json.loads(line[6:]))
+    writer.close()
+
+
+async def fallback_and_back(binary):
+    """Refused (429), the client follows /events, probes, and switches back to the WebSocket."""
+    server, port = start_server(binary, "--max-ws-per-address", "1")
+    endpoint = Endpoint(port)
     failures = []
     try:
+        for peer in ("blocker", PEER):
+            await asyncio.to_thread(post, endpoint, {"type": "online", "peerId": peer})
+        blocker = await websockets.connect(f"ws://127.0.0.1:{port}/ws?peer_id=blocker")
+        published = []
+
+        async def publish_steadily():
+            for i in range(60):
+                await asyncio.to_thread(post, endpoint, {"type": "update", "peerId": "other",
+                                                     "ts": i + 1})
+                published.append(i + 1)
+                await asyncio.sleep(0.05)
+
         log = {"retries_after_425": 0, "fell_back": None}
-        # At start, at the same time: the WebSocket dial and the first POST.
-        socket, status = await asyncio.gather(
-            dial(port, log),
-            asyncio.to_thread(post, port, {"type": "online", "peerId": PEER,
-                                           "verificationToken": "SECRET", "content": "today"}))
-        if status != 204:
-            failures.append(f"POST online answered {status}")
+        socket = await dial(endpoint, log)
+        received, stop_sse = [], asyncio.Event()
+        probes = 0
         if socket is None:
-            failures.append(f"fell back to SSE after a {log['fell_back']}")
+            sse = asyncio.create_task(follow_sse(port, received, stop_sse))
+            await asyncio.sleep(0.1)  # subscribed: from here on, every event counts
+            publisher = asyncio.create_task(publish_steadily())
+            await asyncio.sleep(0.3)
+            # The place frees up a moment later; the client notices with its next probe.
+            asyncio.get_running_loop().call_later(0.5, lambda: asyncio.ensure_future(blocker.close()))
+            while True:
+                probes += 1
+                if await probe(endpoint) == (1000, "probe-ok"):
+                    socket = await dial(endpoint, log)
+                    if socket is not None:
+                        break
+                await asyncio.sleep(0.5)
+            via_sse = len(received)
+
+            async def read():
+                async for message in socket:
+                    received.append(json.loads(message))
+
+            reader = asyncio.create_task(read())
+            await asyncio.sleep(0.2)  # both open for a moment: nothing falls in between
+            stop_sse.set()
+            await sse
+        else:
+            failures.append("the WebSocket was not refused: the fallback was not tried")
             return failures
-
-        received = []
-
-        async def read():
-            async for message in socket:
-                received.append(json.loads(message))
-
-        reader = asyncio.create_task(read())
-        # Heartbeats over the WebSocket, while another peer publishes by POST.
-        other = asyncio.create_task(asyncio.to_thread(
-            lambda: [post(port, {"type": "update", "peerId": "other", "ts": i + 1})
-                     for i in range(OTHER_EVENTS)]))
-        for i in range(HEARTBEATS):
-            await socket.send(json.dumps({"type": "update", "peerId": PEER, "ts": 1000 + i,
-                                          "verificationToken": "SECRET"}))
-            await asyncio.sleep(0.05)
-        statuses = await other
-        for _ in range(100):
-            if len([m for m in received if m.get("type") == "update"]) >= HEARTBEATS + OTHER_EVENTS:
-                break
-            await asyncio.sleep(0.05)
-
-        mine = [m["ts"] for m in received if m.get("peerId") == PEER and m["type"] == "update"]
-        theirs = [m["ts"] for m in received if m.get("peerId") == "other"]
-        if any(s != 204 for s in statuses):
-            failures.append(f"the other peer's POSTs answered {set(statuses)}")
-        if mine != [1000 + i for i in range(HEARTBEATS)]:
-            failures.append(f"own heartbeats back: {mine}")
-        if theirs != [i + 1 for i in range(OTHER_EVENTS)]:
-            failures.append(f"the other peer's events: {theirs}")
-        if any("verificationToken" in m or m.get("verified") is not True
-               for m in received if m["type"] != "offline"):
-            failures.append("a token reached a client, or an event lacks verified")
+        await publisher
+        await asyncio.sleep(0.5)
+        seen = sorted({m["ts"] for m in received if m.get("peerId") == "other"})
+        if log["fell_back"] != 429:
+            failures.append(f"fell back after {log['fell_back']}, expected 429")
+        if seen != published:
+            missing = sorted(set(published) - set(seen))
+            failures.append(f"events missing across the switch: {missing}")
         if socket.state != websockets.protocol.State.OPEN:
-            failures.append("the WebSocket did not stay open")
-        # The client never falls back, so it never probes; the probe still answers as it should.
-        closed = await probe(port)
-        if closed != (1000, "probe-ok"):
-            failures.append(f"probe answered {closed}")
+            failures.append("did not end on the WebSocket")
+        print(f"fell back after a {log['fell_back']}, {via_sse} events over SSE, back on the "
+              f"WebSocket after {probes} probes; {len(seen)} of {len(published)} events")
         await socket.close()
         reader.cancel()
-        print(f"connected after {log['retries_after_425']} retries on 425; "
-              f"{len(received)} events received")
     finally:
         server.terminate()
         server.wait(5)
@@ -128,8 +301,10 @@ async def main(binary):
 
 
 if __name__ == "__main__":
-    problems = asyncio.run(main(sys.argv[1]))
-    for problem in problems:
+    results = [asyncio.run(scenario(sys.argv[1]))
+               for scenario in (direct, fallback_and_back, through_tls)]
+    for problem in (p for problems in results for p in problems):
         print("FAIL:", problem)
-    print(f"{0 if problems else 1} passed, {len(problems)} failed")
-    sys.exit(1 if problems else 0)
+    failed = sum(1 for problems in results if problems)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
