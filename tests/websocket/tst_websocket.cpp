@@ -227,9 +227,9 @@ private Q_SLOTS:
         // Silent for 1 s (--ws-timeout): closed; the one that answers stays.
         QElapsedTimer clock;
         clock.start();
-        quiet.readFrames(3000);
+        quiet.readFrames(6000);
         QVERIFY(!quiet.isOpen());
-        QVERIFY2(clock.elapsed() < 2000, "closed soon after the timeout");
+        QVERIFY2(clock.elapsed() < 4000, "closed soon after the timeout (1 s), not left open");
         alive.runFor(1000);
         QVERIFY(alive.isOpen());
 
