@@ -14,7 +14,7 @@ packages=(
     libhiredis-dev libsystemd-dev liburing-dev
     # tests: browser, desktop screenshots, clustering, packaging, the Go references
     chromium xvfb xauth imagemagick
-    redis-server caddy golang-go golang-github-gorilla-websocket-dev
+    redis-server caddy nginx golang-go golang-github-gorilla-websocket-dev
     dpkg-dev lintian rpm appstream desktop-file-utils prometheus systemd
     # benchmarks, the WebSocket interoperability test, and the fresh-machine check (a bare
     # Debian 12 root)

@@ -9,7 +9,8 @@ A second run refuses it on purpose (--max-ws-per-address 1, the one place taken)
 back to /events, probe, switch back to the WebSocket once the place is free, and still have
 every event another peer published meanwhile. Its probe periods are shortened (0.3 s, then
 every 0.5 s, where the client waits 3 s and 10 s). A third run goes through Caddy with TLS, as
-the deployment guide puts the server (wss://, Caddy's own local CA trusted for the test).
+the deployment guide puts the server (wss://, Caddy's own local CA trusted for the test), and
+a fourth through nginx configured by docs/nginx.conf.example (moved to a loopback port).
 
 Usage: todays_client.py PATH-TO-goop-rendezvous
 """
@@ -90,7 +91,7 @@ async def probe(endpoint):
     return None
 
 
-async def connects_and_stays(endpoint):
+async def connects_and_stays(endpoint, via=""):
     """The client's normal life: in by WebSocket, heartbeats over it, every event, no token."""
     failures = []
     log = {"retries_after_425": 0, "fell_back": None}
@@ -145,7 +146,7 @@ async def connects_and_stays(endpoint):
         failures.append(f"probe answered {closed}")
     await socket.close()
     reader.cancel()
-    print(f"{'through TLS: ' if endpoint.tls else ''}connected after "
+    print(f"{via}connected after "
           f"{log['retries_after_425']} retries on 425; {len(received)} events received")
     return failures
 
@@ -193,7 +194,59 @@ async def through_tls(binary):
                 time.sleep(0.1)
             else:
                 return ["Caddy with TLS did not come up"]
-            return await connects_and_stays(Endpoint(tls_port, context))
+            return await connects_and_stays(Endpoint(tls_port, context), "through TLS: ")
+        finally:
+            proxy.terminate()
+            proxy.wait(5)
+            server.terminate()
+            server.wait(5)
+
+
+async def through_nginx(binary):
+    """Through nginx configured by docs/nginx.conf.example itself (its upstream, headers and
+    locations, /ws included), only moved to a loopback port without TLS: if the example does
+    not carry WebSocket upgrades, this fails."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        return ["nginx is missing (./install-deps.sh)"]
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                           "nginx.conf.example")
+    server, port = start_server(binary)
+    with tempfile.TemporaryDirectory() as prefix:
+        with free_port() as proxy_port, free_port() as redirect_port:
+            pass  # released: nginx takes them
+        config = []
+        for line in open(example, encoding="utf-8"):
+            stripped = line.strip()
+            if stripped.startswith(("ssl_certificate", "listen [::]")):
+                continue
+            line = line.replace("server 127.0.0.1:8787 ", f"server 127.0.0.1:{port} ")
+            line = line.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{proxy_port};")
+            line = line.replace("listen 80;", f"listen 127.0.0.1:{redirect_port};")
+            config.append(line)
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as out:
+            out.write(f"daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\n"
+                      f"error_log {prefix}/error.log;\nevents {{}}\nhttp {{\n"
+                      f"access_log off;\nclient_body_temp_path {prefix};\n"
+                      f"proxy_temp_path {prefix};\n" + "".join(config) + "}\n")
+        proxy = subprocess.Popen([nginx, "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    connection = Endpoint(proxy_port).connection()
+                    connection.request("GET", "/healthz")
+                    if connection.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.1)
+            else:
+                return ["nginx with the example's configuration did not come up: " +
+                        open(os.path.join(prefix, "error.log")).read()[-500:]]
+            failures = await connects_and_stays(Endpoint(proxy_port), "through nginx: ")
+            return failures
         finally:
             proxy.terminate()
             proxy.wait(5)
@@ -302,7 +355,7 @@ async def fallback_and_back(binary):
 
 if __name__ == "__main__":
     results = [asyncio.run(scenario(sys.argv[1]))
-               for scenario in (direct, fallback_and_back, through_tls)]
+               for scenario in (direct, fallback_and_back, through_tls, through_nginx)]
     for problem in (p for problems in results for p in problems):
         print("FAIL:", problem)
     failed = sum(1 for problems in results if problems)
