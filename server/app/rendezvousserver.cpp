@@ -73,6 +73,10 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
           [this](const QByteArray &target, const QByteArray &json) { deliverHint(target, json); },
           config.punchCooldown)
 {
+    // Queued to this thread: in a cluster the change goes through Redis, whose connection
+    // lives here.
+    connect(&m_webSockets, &WebSocketPeers::peerConnectedChanged, this,
+            &RendezvousServer::markWebSocket, Qt::QueuedConnection);
     // Direct: called in the publishing thread under the presence lock, which keeps the order.
     connect(
         &m_presence, &PresenceService::eventAccepted, this,
@@ -82,6 +86,10 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
         QString error;
         m_backplane =
             std::make_unique<RedisBackplane>(*RedisUrl::parse(config.redisUrl, &error), m_presence);
+        connect(m_backplane.get(), &RedisBackplane::resynchronised, this, [this] {
+            for (const QByteArray &peerId : m_webSockets.connectedPeers())
+                markWebSocket(peerId, true);
+        });
         connect(m_backplane.get(), &RedisBackplane::hintArrived, this,
                 [this](const QByteArray &target, const QByteArray &json) {
                     deliverHintHere(target, json, false);
@@ -89,6 +97,20 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
         m_backplane->start();
     }
 #endif
+}
+
+void RendezvousServer::markWebSocket(const QByteArray &peerId, bool connected)
+{
+#ifdef GOOP_HAVE_HIREDIS
+    // In a cluster the change comes back on the stream for every instance, this one included;
+    // a disconnection is not applied here before that, as the peer may be on another instance.
+    if (m_backplane && m_backplane->relayWebSocket(peerId, connected)) {
+        if (connected)
+            m_presence.setWebSocketConnected(peerId, true);
+        return;
+    }
+#endif
+    m_presence.setWebSocketConnected(peerId, connected);
 }
 
 void RendezvousServer::deliverHint(const QByteArray &target, const QByteArray &json)
@@ -105,11 +127,12 @@ void RendezvousServer::deliverHintHere(const QByteArray &target, const QByteArra
 {
     if (m_webSockets.sendTo(target, WebSocketFrames::text(json)))
         return;
-    // To everyone, as the current server does. In a cluster each instance sends it to its own
-    // event streams only: a target on a WebSocket gets it from the instance that holds it.
+    // To everyone, as the current server does. In a cluster a target on a WebSocket elsewhere
+    // gets it from the instance that holds it; for one on none, each instance sends it to its
+    // own event streams.
     if (alone)
         m_events.broadcastEvent(json);
-    else
+    else if (!m_presence.isOnWebSocket(target))
         m_events.broadcast(SseFrame::data(json));
 }
 

@@ -50,6 +50,8 @@ Q_SIGNALS:
     void stopped();
 
 private:
+    // Marks the peer's row on a WebSocket or not: through the cluster when there is one.
+    void markWebSocket(const QByteArray &peerId, bool connected);
     // A punch hint for `target`: through the cluster when there is one, else delivered here.
     void deliverHint(const QByteArray &target, const QByteArray &json);
     // To the target's WebSocket if it is here, else to everyone (`alone`) or to this

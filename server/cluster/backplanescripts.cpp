@@ -72,7 +72,23 @@ if not epoch then
   redis.call('SET', KEYS[3], epoch)
 end
 return {id, epoch, redis.call('HGETALL', KEYS[1]),
-        redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')}
+        redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES'), redis.call('HGETALL', KEYS[5])}
+)lua");
+    return script;
+}
+
+const BackplaneScripts::Script &BackplaneScripts::webSocket()
+{
+    static const Script script = makeScript(R"lua(
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[1])
+elseif redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+else
+  return false
+end
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'i', ARGV[1], 'w', ARGV[2],
+                  'c', ARGV[3])
 )lua");
     return script;
 }

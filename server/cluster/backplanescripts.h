@@ -12,7 +12,9 @@
 //   {goop}:seen    sorted set: peerId scored by last_seen µs (expiry order)
 //   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON},
 //                  expiries {i: instance, e: peerId, t: ts ms, s: the last_seen it ends} and
-//                  punch hints {i: instance, h: target peerId, m: JSON} (never stored)
+//                  punch hints {i: instance, h: target peerId, m: JSON} (never stored) and
+//                  WebSocket changes {i: instance, w: peerId, c: 1 or 0}
+//   {goop}:ws      hash: peerId -> the instance holding its WebSocket
 //   {goop}:gone    sorted set: peers that left (offline or expired) scored by their last
 //                  last_seen µs, kept for two silence limits, so that an instance sending its
 //                  rows again after an outage cannot bring back a peer that left meanwhile
@@ -39,9 +41,14 @@ public:
     // expiry entry each, and forgets the departures before goneCutoffUs. Returns how many.
     static const Script &expire();
 
-    // KEYS peers events epoch gone; ARGV newEpoch. Returns {last stream ID or "0-0", epoch,
-    // {peerId, value, …}, {departed peerId, last_seen µs, …}}: reading the stream after that
-    // ID misses nothing and repeats nothing.
+    // KEYS ws events; ARGV instance peerId connected(1|0) maxlen. Records that `instance` holds
+    // (1) or no longer holds (0) the peer's WebSocket and appends the change, except a 0 from
+    // an instance that no longer holds it (the peer redialled elsewhere): then nil.
+    static const Script &webSocket();
+
+    // KEYS peers events epoch gone ws; ARGV newEpoch. Returns {last stream ID or "0-0", epoch,
+    // {peerId, value, …}, {departed peerId, last_seen µs, …}, {peerId on a WebSocket,
+    // instance, …}}: reading the stream after that ID misses nothing and repeats nothing.
     // The epoch names the state's lifetime: it is set (to newEpoch) when there is none, so a
     // different epoch than last time means that Redis lost the state in between.
     static const Script &snapshot();
@@ -51,4 +58,5 @@ public:
     static QByteArray eventsKey() { return QByteArrayLiteral("{goop}:events"); }
     static QByteArray goneKey() { return QByteArrayLiteral("{goop}:gone"); }
     static QByteArray epochKey() { return QByteArrayLiteral("{goop}:epoch"); }
+    static QByteArray wsKey() { return QByteArrayLiteral("{goop}:ws"); }
 };

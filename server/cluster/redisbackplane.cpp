@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QSysInfo>
 
 #include <hiredis/hiredis.h>
@@ -119,8 +120,8 @@ void RedisBackplane::connectNow()
         }
         sendPreamble(connection);
     }
-    for (const auto *script :
-         {&BackplaneScripts::publish(), &BackplaneScripts::expire(), &BackplaneScripts::snapshot()})
+    for (const auto *script : {&BackplaneScripts::publish(), &BackplaneScripts::expire(),
+                               &BackplaneScripts::snapshot(), &BackplaneScripts::webSocket()})
         m_commands->command({"SCRIPT", "LOAD", script->source},
                             [this, generation](redisReply *reply) {
                                 if (generation == m_generation)
@@ -160,9 +161,9 @@ void RedisBackplane::onCommandsConnected()
     flushOutbox();
     const quint64 generation = m_generation;
     const auto &script = BackplaneScripts::snapshot();
-    m_commands->command({"EVALSHA", script.sha1, "4", BackplaneScripts::peersKey(),
+    m_commands->command({"EVALSHA", script.sha1, "5", BackplaneScripts::peersKey(),
                          BackplaneScripts::eventsKey(), BackplaneScripts::epochKey(),
-                         BackplaneScripts::goneKey(), randomName()},
+                         BackplaneScripts::goneKey(), BackplaneScripts::wsKey(), randomName()},
                         [this, generation](redisReply *reply) {
                             if (generation == m_generation)
                                 onSnapshot(reply);
@@ -217,9 +218,10 @@ void RedisBackplane::onSnapshot(redisReply *reply)
 {
     if (!reply)
         return;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4 || !isText(reply->element[0]) ||
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 || !isText(reply->element[0]) ||
         !isText(reply->element[1]) || reply->element[2]->type != REDIS_REPLY_ARRAY ||
-        reply->element[3]->type != REDIS_REPLY_ARRAY) {
+        reply->element[3]->type != REDIS_REPLY_ARRAY ||
+        reply->element[4]->type != REDIS_REPLY_ARRAY) {
         lost(reply->type == REDIS_REPLY_ERROR
                  ? QStringLiteral("snapshot failed: ") + QString::fromUtf8(replyText(reply))
                  : QStringLiteral("snapshot: unexpected reply"));
@@ -239,6 +241,10 @@ void RedisBackplane::onSnapshot(redisReply *reply)
         rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
     for (const PresenceService::Row &row : newer)
         enqueue(row.message, row.lastSeenUs);
+    QSet<QByteArray> onWebSockets;
+    for (size_t i = 0; i + 1 < reply->element[4]->elements; i += 2)
+        onWebSockets.insert(replyText(reply->element[4]->element[i]));
+    m_presence.setWebSocketPeers(onWebSockets);
     ++m_resyncs;
     m_backoffMs = 0;
     if (m_outageReported) {
@@ -256,6 +262,7 @@ void RedisBackplane::onSnapshot(redisReply *reply)
     m_presence.setExpiryDelegated(true);
     m_following = true;
     Q_EMIT connectedChanged(true);
+    Q_EMIT resynchronised();
     readStream();
 }
 
@@ -316,9 +323,24 @@ bool RedisBackplane::relayHint(const QByteArray &target, const QByteArray &json)
     return true;
 }
 
+bool RedisBackplane::relayWebSocket(const QByteArray &peerId, bool connected)
+{
+    if (!m_following.load())
+        return false;
+    const quint64 generation = m_generation;
+    m_commands->command({"EVALSHA", BackplaneScripts::webSocket().sha1, "2",
+                         BackplaneScripts::wsKey(), BackplaneScripts::eventsKey(), m_instanceId,
+                         peerId, connected ? "1" : "0", QByteArray::number(streamLength)},
+                        [this, generation](redisReply *reply) {
+                            if (generation == m_generation)
+                                checkReply(reply, "WebSocket change");
+                        });
+    return true;
+}
+
 void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
 {
-    QByteArray instance, lastSeen, json, expiredPeer, ts, hintTarget;
+    QByteArray instance, lastSeen, json, expiredPeer, ts, hintTarget, webSocketPeer, connected;
     for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
         const QByteArray name = replyText(fields->element[f]);
         QByteArray value = replyText(fields->element[f + 1]);
@@ -334,6 +356,14 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
             ts = std::move(value);
         else if (name == "h")
             hintTarget = std::move(value);
+        else if (name == "w")
+            webSocketPeer = std::move(value);
+        else if (name == "c")
+            connected = std::move(value);
+    }
+    if (!webSocketPeer.isEmpty()) {
+        m_presence.setWebSocketConnected(webSocketPeer, connected == "1");
+        return;
     }
     if (!hintTarget.isEmpty()) {
         // An instance catching up on the stream skips hints that are stale by now (the entry

@@ -56,6 +56,11 @@ public:
     // stream (then it is this instance's to deliver).
     bool relayHint(const QByteArray &target, const QByteArray &json);
 
+    // Tells the cluster that this instance now holds (or no longer holds) the peer's WebSocket;
+    // every instance then marks the peer's row (PresenceService::setWebSocketConnected) when
+    // the change comes back on the stream. False while not following (then it is local only).
+    bool relayWebSocket(const QByteArray &peerId, bool connected);
+
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }
     ServerMetrics::Gauges::Cluster gauges() const; // for /metrics
@@ -68,6 +73,9 @@ Q_SIGNALS:
     void connectedChanged(bool connected);
     // A punch hint from the stream (relayHint(), by any instance), less than a few seconds old.
     void hintArrived(const QByteArray &target, const QByteArray &json);
+    // A snapshot was loaded: the instance's own WebSockets should be told again
+    // (relayWebSocket), in case Redis lost them.
+    void resynchronised();
 
 private:
     // A publish on its way to Redis.

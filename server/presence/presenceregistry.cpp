@@ -287,6 +287,27 @@ void PresenceRegistry::setWebSocketConnected(const QByteArray &peerId, bool conn
     m_peersJson.clear();
 }
 
+bool PresenceRegistry::isOnWebSocket(const QByteArray &peerId) const
+{
+    QByteArray id;
+    JsonWriter::appendString(id, peerId);
+    return m_onWebSocket.contains(id);
+}
+
+void PresenceRegistry::setWebSocketPeers(const QSet<QByteArray> &peerIds)
+{
+    QSet<QByteArray> escaped;
+    for (const QByteArray &peerId : peerIds) {
+        QByteArray id;
+        JsonWriter::appendString(id, peerId);
+        escaped.insert(id);
+    }
+    if (escaped == m_onWebSocket)
+        return;
+    m_onWebSocket = std::move(escaped);
+    m_peersJson.clear();
+}
+
 QByteArray PresenceRegistry::peersJson()
 {
     if (!m_peersJson.isEmpty())

@@ -92,6 +92,9 @@ public:
 
     // Whether the peer is on a WebSocket here: its row then says "ws_connected":true.
     void setWebSocketConnected(const QByteArray &peerId, bool connected);
+    bool isOnWebSocket(const QByteArray &peerId) const;
+    // Exactly these peers are on a WebSocket (a cluster's snapshot).
+    void setWebSocketPeers(const QSet<QByteArray> &peerIds);
 
     // The /peers.json body, built once per change and shared (copies are cheap).
     QByteArray peersJson();

@@ -158,6 +158,18 @@ void PresenceService::setWebSocketConnected(const QByteArray &peerId, bool conne
     m_registry.setWebSocketConnected(peerId, connected);
 }
 
+bool PresenceService::isOnWebSocket(const QByteArray &peerId) const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_registry.isOnWebSocket(peerId);
+}
+
+void PresenceService::setWebSocketPeers(const QSet<QByteArray> &peerIds)
+{
+    QMutexLocker locker(&m_mutex);
+    m_registry.setWebSocketPeers(peerIds);
+}
+
 QList<QByteArray> PresenceService::addressesOf(const QByteArray &peerId) const
 {
     QMutexLocker locker(&m_mutex);

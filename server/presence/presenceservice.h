@@ -52,6 +52,8 @@ public:
     // The addrs peers sent (PresenceRegistry::addressesOf, ::peersWithAddresses).
     QList<QByteArray> addressesOf(const QByteArray &peerId) const;
     void setWebSocketConnected(const QByteArray &peerId, bool connected);
+    void setWebSocketPeers(const QSet<QByteArray> &peerIds);
+    bool isOnWebSocket(const QByteArray &peerId) const; // here, or with --redis anywhere
     QList<std::pair<QByteArray, QList<QByteArray>>> peersWithAddresses() const;
 
     struct Counts

@@ -45,7 +45,7 @@ void WebSocketPeers::attach(const QByteArray &peerId, const QHostAddress &addres
         older.value() = stream;
     } else {
         m_byPeer.insert(peerId, stream);
-        m_presence.setWebSocketConnected(peerId, true);
+        Q_EMIT peerConnectedChanged(peerId, true);
         qCInfo(lcWebSocket, "peer %s on a WebSocket from %s", goQuoted(peerId).constData(),
                qPrintable(address.toString()));
     }
@@ -69,7 +69,7 @@ void WebSocketPeers::closed(quint64 stream)
         return;
     m_byPeer.remove(connection.peerId);
     locker.unlock();
-    m_presence.setWebSocketConnected(connection.peerId, false);
+    Q_EMIT peerConnectedChanged(connection.peerId, false);
     const std::optional<qint64> lastSeenUs = m_presence.lastSeenOf(connection.peerId);
     if (!lastSeenUs)
         return; // it said offline, or expired: nothing to announce
@@ -114,6 +114,12 @@ bool WebSocketPeers::sendTo(const QByteArray &peerId, const QByteArray &frame)
         return false;
     m_events.sendTo(found.value(), frame);
     return true;
+}
+
+QByteArrayList WebSocketPeers::connectedPeers() const
+{
+    QMutexLocker locker(&m_mutex);
+    return m_byPeer.keys();
 }
 
 int WebSocketPeers::count() const

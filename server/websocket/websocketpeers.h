@@ -3,6 +3,7 @@
 #include "socketio.h"
 
 #include <QByteArray>
+#include <QByteArrayList>
 #include <QHash>
 #include <QHostAddress>
 #include <QMutex>
@@ -56,10 +57,17 @@ public:
     void closed(quint64 stream);
 
     bool isConnected(const QByteArray &peerId) const;
+    QByteArrayList connectedPeers() const;
     // Sends `frame` to the peer's WebSocket; false when it has none here.
     bool sendTo(const QByteArray &peerId, const QByteArray &frame);
     int count() const;
     qint64 messagesReceived() const { return m_messagesReceived.load(); }
+
+Q_SIGNALS:
+    // A peer got its first WebSocket here, or lost its last one (a replacement is neither).
+    // Emitted in the thread that saw it; the receiver marks the peer's row (in a cluster, for
+    // every instance).
+    void peerConnectedChanged(const QByteArray &peerId, bool connected);
 
 private:
     struct Connection
