@@ -211,11 +211,18 @@ void appendCodePoint(QByteArray &out, char32_t cp)
     }
 }
 
-char32_t readHex4(QByteArrayView s)
+// The four hex digits at the front of `s`, or nullopt when there are not four.
+std::optional<char32_t> readHex4(QByteArrayView s)
 {
+    if (s.size() < 4)
+        return std::nullopt;
     char32_t v = 0;
-    for (int k = 0; k < 4; ++k)
-        v = v * 16 + static_cast<char32_t>(hexValue(s[k]));
+    for (int k = 0; k < 4; ++k) {
+        const int digit = hexValue(s[k]);
+        if (digit < 0)
+            return std::nullopt;
+        v = v * 16 + static_cast<char32_t>(digit);
+    }
     return v;
 }
 
@@ -263,7 +270,8 @@ bool isNull(QByteArrayView value)
 
 std::optional<QByteArray> decodeString(QByteArrayView value)
 {
-    if (!isString(value) || value.size() < 2)
+    // Safe on any bytes, not only on what readObject() validated: a broken string is nullopt.
+    if (!isString(value) || value.size() < 2 || !value.endsWith('"'))
         return std::nullopt;
     const QByteArrayView body = value.sliced(1, value.size() - 2);
     if (!body.contains('\\')) {
@@ -279,6 +287,8 @@ std::optional<QByteArray> decodeString(QByteArrayView value)
             raw.append(c);
             continue;
         }
+        if (i + 1 >= body.size())
+            return std::nullopt; // a trailing backslash escapes the closing quote
         const char escape = body[++i];
         switch (escape) {
         case 'b':
@@ -297,14 +307,17 @@ std::optional<QByteArray> decodeString(QByteArrayView value)
             raw.append('\t');
             break;
         case 'u': {
-            char32_t cp = readHex4(body.sliced(i + 1));
+            const std::optional<char32_t> first = readHex4(body.sliced(i + 1));
+            if (!first)
+                return std::nullopt;
+            char32_t cp = *first;
             i += 4;
             const bool high = cp >= 0xD800 && cp <= 0xDBFF;
             const bool low = cp >= 0xDC00 && cp <= 0xDFFF;
             if (high && i + 6 < body.size() && body[i + 1] == '\\' && body[i + 2] == 'u') {
-                const char32_t next = readHex4(body.sliced(i + 3));
-                if (next >= 0xDC00 && next <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (next - 0xDC00);
+                const std::optional<char32_t> next = readHex4(body.sliced(i + 3));
+                if (next && *next >= 0xDC00 && *next <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (*next - 0xDC00);
                     i += 6;
                     appendCodePoint(raw, cp);
                     break;
@@ -313,8 +326,13 @@ std::optional<QByteArray> decodeString(QByteArrayView value)
             appendCodePoint(raw, high || low ? 0xFFFD : cp);
             break;
         }
+        case '"':
+        case '\\':
+        case '/':
+            raw.append(escape);
+            break;
         default:
-            raw.append(escape); // '"', '\\' and '/'
+            return std::nullopt;
         }
     }
     QByteArray out;
@@ -356,8 +374,9 @@ QByteArray compact(QByteArrayView value)
             continue;
         }
         const qsizetype start = i++;
-        while (value[i] != '"')
+        while (i < value.size() && value[i] != '"')
             i += value[i] == '\\' ? 2 : 1;
+        i = qMin(i, value.size() - 1); // an unterminated string ends with the text
         JsonWriter::appendSanitizedUtf8(out, value.sliced(start, i - start + 1));
     }
     return out;

@@ -42,6 +42,8 @@ struct PresenceRegistry::Peer
         peer->extraLength = static_cast<quint32>(extra.size());
         char *out = peer->data;
         for (const QByteArrayView part : {id, content, extra}) {
+            if (part.isEmpty())
+                continue; // an empty view may have no data pointer: memcpy must not see it
             std::memcpy(out, part.data(), size_t(part.size()));
             out += part.size();
         }
