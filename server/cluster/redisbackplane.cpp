@@ -310,31 +310,30 @@ void RedisBackplane::onStreamReply(redisReply *reply)
 
 bool RedisBackplane::relayHint(const QByteArray &target, const QByteArray &json)
 {
-    if (!m_following.load())
-        return false;
-    const quint64 generation = m_generation;
-    m_commands->command({"XADD", BackplaneScripts::eventsKey(), "MAXLEN", "~",
-                         QByteArray::number(streamLength), "*", "i", m_instanceId, "h", target, "m",
-                         json},
-                        [this, generation](redisReply *reply) {
-                            if (generation == m_generation)
-                                checkReply(reply, "punch hint");
-                        });
-    return true;
+    return commandWhileFollowing({"XADD", BackplaneScripts::eventsKey(), "MAXLEN", "~",
+                                  QByteArray::number(streamLength), "*", "i", m_instanceId, "h",
+                                  target, "m", json},
+                                 "punch hint");
 }
 
 bool RedisBackplane::relayWebSocket(const QByteArray &peerId, bool connected)
 {
+    return commandWhileFollowing({"EVALSHA", BackplaneScripts::webSocket().sha1, "2",
+                                  BackplaneScripts::wsKey(), BackplaneScripts::eventsKey(),
+                                  m_instanceId, peerId, connected ? "1" : "0",
+                                  QByteArray::number(streamLength)},
+                                 "WebSocket change");
+}
+
+bool RedisBackplane::commandWhileFollowing(const QByteArrayList &command, const char *what)
+{
     if (!m_following.load())
         return false;
     const quint64 generation = m_generation;
-    m_commands->command({"EVALSHA", BackplaneScripts::webSocket().sha1, "2",
-                         BackplaneScripts::wsKey(), BackplaneScripts::eventsKey(), m_instanceId,
-                         peerId, connected ? "1" : "0", QByteArray::number(streamLength)},
-                        [this, generation](redisReply *reply) {
-                            if (generation == m_generation)
-                                checkReply(reply, "WebSocket change");
-                        });
+    m_commands->command(command, [this, generation, what](redisReply *reply) {
+        if (generation == m_generation)
+            checkReply(reply, what);
+    });
     return true;
 }
 
@@ -578,19 +577,13 @@ qint64 RedisBackplane::goneCutoffUs(qint64 nowUs) const
 
 void RedisBackplane::expire(qint64 cutoffUs)
 {
-    if (!m_following.load())
-        return;
-    const quint64 generation = m_generation;
-    m_commands->command(
+    commandWhileFollowing(
         {"EVALSHA", BackplaneScripts::expire().sha1, "4", BackplaneScripts::peersKey(),
          BackplaneScripts::seenKey(), BackplaneScripts::eventsKey(), BackplaneScripts::goneKey(),
          QByteArray::number(cutoffUs), m_instanceId,
          QByteArray::number(QDateTime::currentMSecsSinceEpoch()), QByteArray::number(streamLength),
          QByteArray::number(expiryBatch), QByteArray::number(goneCutoffUs(cutoffUs))},
-        [this, generation](redisReply *reply) {
-            if (generation == m_generation)
-                checkReply(reply, "expire");
-        });
+        "expire");
 }
 
 void RedisBackplane::checkReply(redisReply *reply, const char *what)

@@ -109,6 +109,9 @@ private:
     qint64 goneCutoffUs(qint64 nowUs) const;
     QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs) const;
     void checkReply(redisReply *reply, const char *what);
+    // Sends `command` while following the stream (its error reply counted as `what`); false,
+    // sending nothing, otherwise.
+    bool commandWhileFollowing(const QByteArrayList &command, const char *what);
     void lost(const QString &reason);
 
     const RedisUrl m_url;

@@ -42,14 +42,7 @@ void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &gr
     command.socket = socket;
     command.kind = kind;
     command.bytes = greeting;
-    {
-        std::lock_guard<std::mutex> lock(m_inboxMutex);
-        command.eventStreamBefore = m_eventStreamFrames.size();
-        command.webSocketBefore = m_webSocketFrames.size();
-        command.framesBefore = m_frameCount;
-        m_commands.push_back(std::move(command));
-    }
-    m_poller->wake();
+    enqueue(std::move(command));
 }
 
 void StreamWriter::post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame)
@@ -70,20 +63,18 @@ void StreamWriter::sendTo(quint64 id, const QByteArray &webSocketFrame)
 {
     Command command{Command::Type::SendTo, id};
     command.bytes = webSocketFrame;
-    {
-        std::lock_guard<std::mutex> lock(m_inboxMutex);
-        command.eventStreamBefore = m_eventStreamFrames.size();
-        command.webSocketBefore = m_webSocketFrames.size();
-        command.framesBefore = m_frameCount;
-        m_commands.push_back(std::move(command));
-    }
-    m_poller->wake();
+    enqueue(std::move(command));
 }
 
 void StreamWriter::close(quint64 id, quint16 code)
 {
     Command command{Command::Type::Close, id};
     command.code = code;
+    enqueue(std::move(command));
+}
+
+void StreamWriter::enqueue(Command command)
+{
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
         command.eventStreamBefore = m_eventStreamFrames.size();

@@ -108,6 +108,8 @@ private:
         qint64 framesBefore = 0;
     };
 
+    // Places a command after the frames posted so far, and wakes the writer.
+    void enqueue(Command command);
     void run();
     void takeInbox();
     void deliver(Kind kind, QByteArrayView frames);

@@ -165,11 +165,14 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         reply->extraHeaders += allowHeader(found->methods);
     } else {
         const QByteArray body = request.body();
-        const QByteArray target =
-            request.url().toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority);
-        QByteArray headerLines;
-        for (const auto &[name, value] : request.headers())
-            headerLines += name + ": " + value + "\r\n";
+        // A route that reads the request's bytes, come through this door (the fast lane left
+        // it here), gets them rebuilt; the others (dashboard, /events) never read them.
+        QByteArray target, headerLines;
+        if (found->fromBytes) {
+            target = request.url().toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority);
+            for (const auto &[name, value] : request.headers())
+                headerLines += name + ": " + value + "\r\n";
+        }
         reply =
             found->handler(Request{request.method(), target, headerLines, body, &request}, socket);
     }
@@ -283,8 +286,8 @@ std::optional<HttpReply> ApiServer::openWebSocket(const Request &request, QTcpSo
 {
     // The current server's order: probe, peer_id, what is known of the peer, then the upgrade.
     const auto query = WebSocketHandshake::readQuery(request.target);
-    const auto validated = WebSocketHandshake::validate(
-        request.method == QHttpServerRequest::Method::Get ? "GET" : "other", request.headerLines);
+    const auto validated =
+        WebSocketHandshake::validate(methodName(request.method), request.headerLines);
     const auto refusal = std::get_if<WebSocketHandshake::Refusal>(&validated);
     const auto refuse = [](int status, QByteArrayView reason, bool versionHeader) {
         HttpReply reply = HttpReply::text(status, reason);

@@ -36,7 +36,7 @@ public:
         const DashboardFiles &dashboard;
         ServerMetrics &metrics;
         std::function<ServerMetrics::Gauges()> gauges; // read for /metrics
-        QByteArray relayJson; // the /relay answer; empty: no relay (404)
+        QByteArray relayJson;                          // the /relay answer; empty: no relay (404)
     };
 
     explicit ApiServer(const Services &services, QObject *parent = nullptr);

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from socket import create_server
 
 import websockets
 
@@ -167,8 +168,7 @@ async def through_tls(binary):
         return ["caddy is missing (./install-deps.sh)"]
     server, port = start_server(binary)
     with tempfile.TemporaryDirectory() as home:
-        with free_port() as tls_port:
-            pass  # released: Caddy takes it
+        tls_port = free_port()
         caddyfile = os.path.join(home, "Caddyfile")
         with open(caddyfile, "w") as out:
             out.write("{\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n}\n"
@@ -180,21 +180,11 @@ async def through_tls(binary):
                                  stderr=subprocess.DEVNULL)
         try:
             root = os.path.join(home, "caddy", "pki", "authorities", "local", "root.crt")
-            context = None
-            for _ in range(100):
-                if os.path.exists(root):
-                    context = ssl.create_default_context(cafile=root)
-                    try:
-                        connection = Endpoint(tls_port, context).connection()
-                        connection.request("GET", "/healthz")
-                        if connection.getresponse().status == 200:
-                            break
-                    except OSError:
-                        pass
-                time.sleep(0.1)
-            else:
+            endpoint = healthy(lambda: Endpoint(tls_port, ssl.create_default_context(cafile=root))
+                               if os.path.exists(root) else None)
+            if not endpoint:
                 return ["Caddy with TLS did not come up"]
-            return await connects_and_stays(Endpoint(tls_port, context), "through TLS: ")
+            return await connects_and_stays(endpoint, "through TLS: ")
         finally:
             proxy.terminate()
             proxy.wait(5)
@@ -213,8 +203,7 @@ async def through_nginx(binary):
                            "nginx.conf.example")
     server, port = start_server(binary)
     with tempfile.TemporaryDirectory() as prefix:
-        with free_port() as proxy_port, free_port() as redirect_port:
-            pass  # released: nginx takes them
+        proxy_port, redirect_port = free_port(), free_port()
         config = []
         for line in open(example, encoding="utf-8"):
             stripped = line.strip()
@@ -233,20 +222,11 @@ async def through_nginx(binary):
         proxy = subprocess.Popen([nginx, "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         try:
-            for _ in range(100):
-                try:
-                    connection = Endpoint(proxy_port).connection()
-                    connection.request("GET", "/healthz")
-                    if connection.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            else:
+            endpoint = healthy(lambda: Endpoint(proxy_port))
+            if not endpoint:
                 return ["nginx with the example's configuration did not come up: " +
                         open(os.path.join(prefix, "error.log")).read()[-500:]]
-            failures = await connects_and_stays(Endpoint(proxy_port), "through nginx: ")
-            return failures
+            return await connects_and_stays(endpoint, "through nginx: ")
         finally:
             proxy.terminate()
             proxy.wait(5)
@@ -254,17 +234,27 @@ async def through_nginx(binary):
             server.wait(5)
 
 
-class free_port:
-    """A free loopback port (bound, then released for the proxy to take)."""
+def healthy(make_endpoint, seconds=10):
+    """The endpoint `make_endpoint` gives (None: not yet) once /healthz answers 200 through
+    it, as a proxy in front comes up; None if it did not in time."""
+    for _ in range(seconds * 10):
+        endpoint = make_endpoint()
+        if endpoint:
+            try:
+                connection = endpoint.connection()
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return endpoint
+            except OSError:
+                pass
+        time.sleep(0.1)
+    return None
 
-    def __enter__(self):
-        import socket
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        return self.socket.getsockname()[1]
 
-    def __exit__(self, *_):
-        self.socket.close()
+def free_port():
+    """A loopback port nobody listens on (bound, then released for a proxy to take)."""
+    with create_server(("127.0.0.1", 0)) as listener:
+        return listener.getsockname()[1]
 
 
 async def follow_sse(port, received, stop):
