@@ -19,6 +19,9 @@ packages=(
     # benchmarks, the WebSocket interoperability test, and the fresh-machine check (a bare
     # Debian 12 root)
     wrk curl python3 python3-websockets mmdebstrap
+    # the sanitizer and fuzzing job (tests/sanitizers): clang with its sanitizer runtimes and
+    # libFuzzer
+    clang libclang-rt-14-dev
 )
 
 # Node.js: the machine's own when it has one (Debian's npm would conflict with it).

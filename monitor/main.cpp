@@ -27,6 +27,13 @@ int main(int argc, char *argv[])
     QApplication::setApplicationVersion(QStringLiteral(GOOP_VERSION));
 
     MonitorSession session;
+    if (!options.credentialsFile.isEmpty()) {
+        QString error;
+        if (!session.credentials().loadNetrc(options.credentialsFile, &error)) {
+            std::fprintf(stderr, "goop-monitor: %s\n", qPrintable(error));
+            return 2;
+        }
+    }
     QSettings settings;
     MainWindow window(&session, &settings);
     window.startFollowing(options.servers);

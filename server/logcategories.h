@@ -9,3 +9,4 @@ Q_DECLARE_LOGGING_CATEGORY(lcPresence)  // goop.server.presence: registrations, 
 Q_DECLARE_LOGGING_CATEGORY(lcSse)       // goop.server.sse: subscribers
 Q_DECLARE_LOGGING_CATEGORY(lcWebSocket) // goop.server.websocket: peers on /ws
 Q_DECLARE_LOGGING_CATEGORY(lcCluster)   // goop.server.cluster: the Redis backplane
+Q_DECLARE_LOGGING_CATEGORY(lcAccess) // goop.server.access: per-client limits, the operators' door

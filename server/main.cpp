@@ -16,7 +16,8 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationVersion(QStringLiteral(GOOP_VERSION));
 
     QHash<QString, QString> environment;
-    for (const char *name : {"GOOP_RENDEZVOUS_ADDR", "GOOP_LOG_LEVEL", "GOOP_REDIS_URL"}) {
+    for (const char *name : {"GOOP_RENDEZVOUS_ADDR", "GOOP_LOG_LEVEL", "GOOP_REDIS_URL",
+                             "GOOP_TRUSTED_PROXIES", "GOOP_ADMIN_PASSWORD_FILE"}) {
         if (qEnvironmentVariableIsSet(name))
             environment.insert(QString::fromLatin1(name), qEnvironmentVariable(name));
     }

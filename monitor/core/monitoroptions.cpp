@@ -20,7 +20,13 @@ MonitorOptions MonitorOptions::parse(const QStringList &arguments)
                        "last session, else %1.")
             .arg(defaultServer().toString()),
         QStringLiteral("URL"));
-    parser.addOptions({help, version, server});
+    const QCommandLineOption credentials(
+        QStringLiteral("credentials"),
+        QStringLiteral("Sign in to servers behind a password with the credentials in FILE, in the "
+                       "netrc format curl reads (machine HOST login admin password SECRET; mode "
+                       "600). Without it the monitor asks."),
+        QStringLiteral("FILE"));
+    parser.addOptions({help, version, server, credentials});
 
     const auto fail = [&](const QString &message) {
         options.action = Action::FailAndExit;
@@ -44,8 +50,12 @@ MonitorOptions MonitorOptions::parse(const QStringList &arguments)
         options.text = QStringLiteral("goop-monitor " GOOP_VERSION "\n");
         return options;
     }
+    options.credentialsFile = parser.value(credentials);
     for (const QString &text : parser.values(server)) {
         const QUrl url = QUrl::fromUserInput(text);
+        if (!url.userInfo().isEmpty())
+            return fail(QStringLiteral("a password in a URL shows in the process list: use "
+                                       "--credentials FILE, or let the monitor ask"));
         if (!url.isValid() ||
             (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
             return fail(QStringLiteral("invalid server URL \"%1\"").arg(text));

@@ -15,8 +15,9 @@ struct MonitorOptions
     };
 
     Action action = Action::Run;
-    QString text;        // what to print for PrintAndExit / FailAndExit
-    QList<QUrl> servers; // from --server; empty means "the saved ones, else the default"
+    QString text;            // what to print for PrintAndExit / FailAndExit
+    QList<QUrl> servers;     // from --server; empty means "the saved ones, else the default"
+    QString credentialsFile; // --credentials: netrc-style, for servers behind a password
 
     static QUrl defaultServer() { return QUrl(QStringLiteral("http://localhost:8787")); }
     static MonitorOptions parse(const QStringList &arguments);

@@ -37,6 +37,23 @@ ServerConnection *MonitorSession::connection(const QString &server) const
     return nullptr;
 }
 
+std::optional<Credentials> MonitorSession::credentialsFor(const QString &server, bool failedBefore)
+{
+    if (!failedBefore) {
+        if (auto known = m_credentials.find(QUrl(server)))
+            return known;
+    }
+    if (!m_prompt || m_declined.contains(server))
+        return std::nullopt;
+    auto typed = m_prompt(server, failedBefore);
+    if (!typed) {
+        m_declined.insert(server);
+        return std::nullopt;
+    }
+    m_credentials.remember(QUrl(server), *typed);
+    return typed;
+}
+
 ServerConnection *MonitorSession::addServer(const QUrl &url)
 {
     auto *connection = new ServerConnection(url, this);
@@ -44,6 +61,9 @@ ServerConnection *MonitorSession::addServer(const QUrl &url)
         delete connection;
         return existing;
     }
+    connection->setCredentialProvider([this](const QString &server, bool failedBefore) {
+        return credentialsFor(server, failedBefore);
+    });
     connection->setSilenceTimeout(m_silenceTimeoutMs);
     connection->setBackoff(m_firstBackoffMs, m_maxBackoffMs);
     const QString server = connection->server();

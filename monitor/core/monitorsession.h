@@ -4,6 +4,7 @@
 
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 class EventLogModel;
@@ -30,6 +31,12 @@ public:
     void removeServer(const QString &server);
     QList<ServerConnection *> connections() const { return m_connections; }
     ServerConnection *connection(const QString &server) const;
+
+    // Credentials for servers behind the operators' door: a credentials file's, then what
+    // `prompt` (the window's password dialog) returns, kept for the session. A server whose
+    // prompt was cancelled is not asked again.
+    CredentialStore &credentials() { return m_credentials; }
+    void setPasswordPrompt(CredentialProvider prompt) { m_prompt = std::move(prompt); }
 
     // Applies to the servers followed now and later (tests use short values).
     void setSilenceTimeout(int ms);
@@ -61,7 +68,12 @@ private:
     void onStateChanged(ServerConnection *connection, ServerConnection::State state);
     void logConnection(const QString &server, const QString &text);
 
+    std::optional<Credentials> credentialsFor(const QString &server, bool failedBefore);
+
     QList<ServerConnection *> m_connections;
+    CredentialStore m_credentials;
+    CredentialProvider m_prompt;
+    QSet<QString> m_declined; // servers whose password prompt was cancelled
     PeerTableModel *m_peers;
     EventLogModel *m_log;
     PeerCountHistory *m_history;

@@ -2,6 +2,7 @@
 
 #include "presencemessage.h"
 
+#include <QAuthenticator>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,6 +19,8 @@ ServerConnection::ServerConnection(const QUrl &baseUrl, QObject *parent)
 {
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &ServerConnection::connectNow);
+    connect(m_network, &QNetworkAccessManager::authenticationRequired, this,
+            &ServerConnection::signIn);
     m_watchdog.setSingleShot(true);
     connect(&m_watchdog, &QTimer::timeout, this,
             [this] { fail(tr("no data for %1 s").arg(m_silenceTimeoutMs / 1000.0)); });
@@ -173,7 +176,9 @@ void ServerConnection::onSnapshotFinished()
     m_snapshot = nullptr;
     reply->deleteLater();
     if (reply->error() != QNetworkReply::NoError) {
-        fail(tr("/peers.json: %1").arg(reply->errorString()));
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        fail(status == 401 ? tr("/peers.json is for operators: no password, or a wrong one (401)")
+                           : tr("/peers.json: %1").arg(reply->errorString()));
         return;
     }
     QJsonParseError error;
@@ -198,7 +203,20 @@ void ServerConnection::onSnapshotFinished()
         Q_EMIT peerEvent(record);
     m_backoffMs = m_firstBackoffMs;
     m_lastError.clear();
+    m_signedIn = false;
     setState(State::Connected);
+}
+
+void ServerConnection::signIn(QNetworkReply *, QAuthenticator *authenticator)
+{
+    // Asked again within one attempt: the credentials just given were refused.
+    const bool failedBefore = std::exchange(m_signedIn, true);
+    const std::optional<Credentials> credentials =
+        m_credentials ? m_credentials(m_server, failedBefore) : std::nullopt;
+    if (!credentials)
+        return; // the reply ends with 401, which fail() reports
+    authenticator->setUser(credentials->user);
+    authenticator->setPassword(credentials->password);
 }
 
 void ServerConnection::fail(const QString &reason)

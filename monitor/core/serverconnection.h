@@ -1,5 +1,6 @@
 #pragma once
 
+#include "credentialstore.h"
 #include "peerrecord.h"
 #include "sseparser.h"
 
@@ -9,6 +10,7 @@
 #include <QTimer>
 #include <QUrl>
 
+class QAuthenticator;
 class QNetworkAccessManager;
 class QNetworkReply;
 
@@ -45,6 +47,8 @@ public:
     void setSilenceTimeout(int ms);
     int silenceTimeout() const { return m_silenceTimeoutMs; }
     void setBackoff(int firstMs, int maxMs);
+    // Asked when the server wants a password (its operators' door: /peers.json with --private).
+    void setCredentialProvider(CredentialProvider provider) { m_credentials = std::move(provider); }
 
     State state() const { return m_state; }
     static QString stateName(State state);
@@ -70,11 +74,14 @@ private:
     void onSnapshotFinished();
     void handleEvent(const SseParser::Event &event);
     void fail(const QString &reason);
+    void signIn(QNetworkReply *reply, QAuthenticator *authenticator);
     void dropReplies();
     void setState(State state);
     QNetworkReply *get(const QString &path, const QByteArray &accept);
 
     QString m_server;
+    CredentialProvider m_credentials;
+    bool m_signedIn = false; // credentials were given for the current attempt
     QNetworkAccessManager *m_network;
     QPointer<QNetworkReply> m_stream;
     QPointer<QNetworkReply> m_snapshot;

@@ -4,6 +4,7 @@
 #include "eventlogmodel.h"
 #include "goopversion.h"
 #include "monitorsession.h"
+#include "passworddialog.h"
 #include "peercountchart.h"
 #include "peerdetailspane.h"
 #include "peerproxymodel.h"
@@ -47,6 +48,9 @@ MainWindow::MainWindow(MonitorSession *session, QSettings *settings, QWidget *pa
       m_mainSplitter(new QSplitter(Qt::Vertical)), m_tray(new TrayNotifier(this))
 {
     setWindowTitle(tr("Goop² monitor"));
+    session->setPasswordPrompt([this](const QString &server, bool failedBefore) {
+        return PasswordDialog::ask(this, server, failedBefore);
+    });
 
     m_proxy->setFilterKeyColumn(-1);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);

@@ -7,6 +7,8 @@
 #include <QLineSeries>
 #include <QValueAxis>
 
+#include <memory>
+
 PeerCountChart::PeerCountChart(PeerCountHistory *history, QWidget *parent)
     : QChartView(parent), m_history(history), m_timeAxis(new QDateTimeAxis),
       m_countAxis(new QValueAxis)
@@ -21,6 +23,8 @@ PeerCountChart::PeerCountChart(PeerCountHistory *history, QWidget *parent)
     m_countAxis->setMin(0);
     chart->addAxis(m_timeAxis, Qt::AlignBottom);
     chart->addAxis(m_countAxis, Qt::AlignLeft);
+    // QChartView made a chart of its own, which setChart() lets go of without deleting it.
+    std::unique_ptr<QChart> defaultChart(this->chart());
     setChart(chart);
     setRenderHint(QPainter::Antialiasing);
     for (const QString &server : history->servers()) {

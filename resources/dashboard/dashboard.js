@@ -547,6 +547,24 @@ async function refreshTransports() {
 
 let logKey = '';
 let logTimer = 0;
+// With --admin-password-file the log is for operators. The page asks without credentials
+// (a 401 then prompts nobody) until the operator signs in, or when the page itself was behind
+// the door (--private): then the browser already holds the credentials.
+let logCredentials = 'omit';
+
+async function detectPrivatePage() {
+  try {
+    const response = await fetch('/', { method: 'HEAD', cache: 'no-store', credentials: 'omit' });
+    if (response.status === 401) logCredentials = 'same-origin';
+  } catch {
+    // the stream's reconnects say when the server is away
+  }
+}
+
+function signInForLogs() {
+  logCredentials = 'same-origin'; // the browser asks for the password once, then keeps it
+  refreshLogs();
+}
 
 function scheduleLogRefresh() {
   if (!logTimer) logTimer = setTimeout(refreshLogs, LOG_AFTER_EVENTS_MS);
@@ -558,7 +576,12 @@ async function refreshLogs() {
   if (document.hidden) return;
   let lines;
   try {
-    const response = await fetch('/logs.json', { cache: 'no-store' });
+    const response = await fetch('/logs.json', { cache: 'no-store', credentials: logCredentials });
+    $('log-sign-in').hidden = response.status !== 401;
+    if (response.status === 401) {
+      setText($('log-status'), 'operators only');
+      return;
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     lines = await response.json();
   } catch {
@@ -719,6 +742,7 @@ function start() {
     }
   });
   $('peer-rows').addEventListener('click', onTableClick);
+  $('log-sign-in').addEventListener('click', signInForLogs);
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) {
       refreshLogs();
@@ -732,7 +756,7 @@ function start() {
   setInterval(tick, 1000);
   setInterval(refreshLogs, LOG_POLL_MS);
   setInterval(refreshTransports, TRANSPORT_POLL_MS);
-  connect();
+  detectPrivatePage().then(connect);
 }
 
 // For tests and for curious operators: how much work applying events took.

@@ -41,6 +41,7 @@ EventHub::Options hubOptions(const ServerConfig &config)
 {
     EventHub::Options options;
     options.maxBacklogBytes = config.maxSubscriberBacklogBytes;
+    options.maxTotalBacklogBytes = config.maxTotalBacklogBytes;
     options.heartbeat = config.heartbeat;
     options.webSocketPing = config.webSocketPing;
     options.webSocketTimeout = config.webSocketTimeout;
@@ -62,17 +63,20 @@ WebSocketPeers::Options webSocketOptions(const ServerConfig &config)
 RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnections,
                                    const LogSink &logs, QObject *parent)
     : QObject(parent), m_config(config), m_logs(logs), m_budget(maxConnections),
-      m_presence(config.peerTtl),
+      m_access(config.access), m_presence(config.peerTtl),
       m_events(
           hubOptions(config), m_budget,
           {[this](quint64 stream, const QByteArray &text) { m_webSockets.received(stream, text); },
            [this](quint64 stream) { m_webSockets.closed(stream); }}),
-      m_webSockets(webSocketOptions(config), m_presence, m_events),
+      m_webSockets(webSocketOptions(config), m_presence, m_events, m_access),
       m_punchHints(
           m_presence,
           [this](const QByteArray &target, const QByteArray &json) { deliverHint(target, json); },
           config.punchCooldown)
 {
+    // Buckets of clients gone quiet are dropped, so that a flood's memory comes back.
+    connect(&m_sweeper, &QTimer::timeout, this, [this] { m_access.sweep(); });
+    m_sweeper.start(std::chrono::seconds(30));
     // Queued to this thread: in a cluster the change goes through Redis, whose connection
     // lives here.
     connect(&m_webSockets, &WebSocketPeers::peerConnectedChanged, this,
@@ -179,6 +183,7 @@ std::optional<QString> RendezvousServer::listen()
     const ApiServer::Services services{m_presence,
                                        m_events,
                                        m_webSockets,
+                                       m_access,
                                        m_budget,
                                        m_logs,
                                        m_dashboard,
@@ -230,10 +235,14 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
     gauges.subscribers = m_events.subscriberCount() - gauges.webSockets;
     gauges.subscribersDropped = m_events.droppedCount(EventHub::Kind::EventStream);
     gauges.eventsDelivered = m_events.deliveredCount(EventHub::Kind::EventStream);
+    gauges.backlogBytes = m_events.backlogBytes();
+    gauges.maxBacklogBytes = m_config.maxTotalBacklogBytes;
     gauges.webSocketsDropped = m_events.droppedCount(EventHub::Kind::WebSocket);
     gauges.webSocketFramesSent = m_events.deliveredCount(EventHub::Kind::WebSocket);
     gauges.webSocketMessagesReceived = m_webSockets.messagesReceived();
     gauges.punchHints = qint64(m_punchHints.sentCount());
+    gauges.access = m_access.counts();
+    gauges.webSocketMessagesLimited = m_webSockets.messagesLimited();
     gauges.connections = m_budget.inUse();
     gauges.maxConnections = m_budget.max();
 #ifdef GOOP_HAVE_HIREDIS

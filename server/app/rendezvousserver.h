@@ -1,5 +1,6 @@
 #pragma once
 
+#include "access/accesscontrol.h"
 #include "connectionbudget.h"
 #include "dashboardfiles.h"
 #include "eventhub.h"
@@ -11,6 +12,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
 #include <vector>
@@ -61,6 +63,7 @@ private:
     const ServerConfig m_config;
     const LogSink &m_logs;
     ConnectionBudget m_budget;
+    AccessControl m_access;
     PresenceService m_presence;
     EventHub m_events;
     WebSocketPeers m_webSockets;
@@ -69,6 +72,7 @@ private:
     ServerMetrics m_metrics;
     std::unique_ptr<RedisBackplane> m_backplane;
     std::vector<std::unique_ptr<HttpWorker>> m_workers;
+    QTimer m_sweeper; // of the per-client buckets
     QHostAddress m_address;
     quint16 m_port = 0;
     bool m_stopped = false;

@@ -119,6 +119,12 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Disconnect a subscriber with more unsent bytes than this (it reconnects). "
                        "Default 1048576."),
         QStringLiteral("BYTES"));
+    const QCommandLineOption backlogTotal(
+        QStringLiteral("max-backlog-total"),
+        QStringLiteral("Unsent bytes all subscribers together may make the server hold; beyond "
+                       "it a subscriber that falls further behind is disconnected. Default "
+                       "268435456 (256 MiB)."),
+        QStringLiteral("BYTES"));
     const QCommandLineOption threads(
         QStringLiteral("threads"),
         QStringLiteral(
@@ -143,6 +149,52 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Answer 429 to more WebSockets than this from one client address "
                        "(0: no cap). Default 1000."),
         QStringLiteral("N"));
+    const QCommandLineOption streamsPerAddress(
+        QStringLiteral("max-streams-per-address"),
+        QStringLiteral("Answer 429 to more /events and /ws connections, together, than this from "
+                       "one client address (0: no cap). Default 1000."),
+        QStringLiteral("N"));
+    const QCommandLineOption trustedProxy(
+        QStringLiteral("trusted-proxy"),
+        QStringLiteral("A proxy in front of the server (an address or a subnet, e.g. 127.0.0.1 "
+                       "or 10.0.0.0/8; repeatable; env GOOP_TRUSTED_PROXIES, comma-separated). "
+                       "Only for its connections is the client taken from X-Forwarded-For, "
+                       "Forwarded or X-Real-IP. Default: none."),
+        QStringLiteral("CIDR"));
+    const QCommandLineOption peerPublishRate(
+        QStringLiteral("peer-publish-rate"),
+        QStringLiteral("Publishes per second one peer ID may keep up (0: no limit); beyond it "
+                       "429 with Retry-After. Default 2 (a heartbeat is one per 5 s)."),
+        QStringLiteral("RATE"));
+    const QCommandLineOption peerPublishBurst(
+        QStringLiteral("peer-publish-burst"),
+        QStringLiteral("Publishes one peer ID may send at once. Default 20."), QStringLiteral("N"));
+    const QCommandLineOption addressPublishRate(
+        QStringLiteral("address-publish-rate"),
+        QStringLiteral("Publishes per second from one client address, all its peers together "
+                       "(0: no limit). Default 200 (1,000 peers heartbeating behind one NAT)."),
+        QStringLiteral("RATE"));
+    const QCommandLineOption addressPublishBurst(
+        QStringLiteral("address-publish-burst"),
+        QStringLiteral("Publishes one client address may send at once. Default 2000."),
+        QStringLiteral("N"));
+    const QCommandLineOption connectionRate(
+        QStringLiteral("connection-rate"),
+        QStringLiteral("New connections per second from one client address (through a trusted "
+                       "proxy: new streams) (0: no limit). Default 100."),
+        QStringLiteral("RATE"));
+    const QCommandLineOption connectionBurst(
+        QStringLiteral("connection-burst"),
+        QStringLiteral("New connections one client address may open at once. Default 1000."),
+        QStringLiteral("N"));
+    const QCommandLineOption adminPasswordFile(
+        QStringLiteral("admin-password-file"),
+        QStringLiteral("Put /logs.json and /metrics behind HTTP Basic auth, user admin, with the "
+                       "password in FILE (env GOOP_ADMIN_PASSWORD_FILE). Default: none."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption privatePages(
+        QStringLiteral("private"),
+        QStringLiteral("With --admin-password-file: /peers.json and the dashboard too."));
     const QCommandLineOption punchCooldown(
         QStringLiteral("punch-cooldown"),
         QStringLiteral("Send two peers punch hints about each other at most this often. "
@@ -168,10 +220,38 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
                        "redis://127.0.0.1:6379/0 (env GOOP_REDIS_URL). Default: none."),
         QStringLiteral("URL"));
-    parser.addOptions(
-        {help,           version,      addr,           rendezvous,  logLevel,  peerTtl,   heartbeat,
-         requestTimeout, idleTimeout,  maxConnections, backlog,     threads,   wsPing,    wsTimeout,
-         wsGrace,        wsPerAddress, punchCooldown,  relayPeerId, relayAddr, relayFile, redis});
+    parser.addOptions({help,
+                       version,
+                       addr,
+                       rendezvous,
+                       logLevel,
+                       peerTtl,
+                       heartbeat,
+                       requestTimeout,
+                       idleTimeout,
+                       maxConnections,
+                       backlog,
+                       backlogTotal,
+                       threads,
+                       wsPing,
+                       wsTimeout,
+                       wsGrace,
+                       wsPerAddress,
+                       streamsPerAddress,
+                       trustedProxy,
+                       peerPublishRate,
+                       peerPublishBurst,
+                       addressPublishRate,
+                       addressPublishBurst,
+                       connectionRate,
+                       connectionBurst,
+                       adminPasswordFile,
+                       privatePages,
+                       punchCooldown,
+                       relayPeerId,
+                       relayAddr,
+                       relayFile,
+                       redis});
 
     const auto fail = [&](const QString &message) {
         result.action = Action::FailAndExit;
@@ -261,13 +341,62 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(backlog, config.maxSubscriberBacklogBytes))
         return fail(
             QStringLiteral("invalid --max-subscriber-backlog \"%1\"").arg(parser.value(backlog)));
-    if (parser.isSet(wsPerAddress)) {
+    if (!positiveNumber(backlogTotal, config.maxTotalBacklogBytes))
+        return fail(
+            QStringLiteral("invalid --max-backlog-total \"%1\"").arg(parser.value(backlogTotal)));
+    const std::pair<const QCommandLineOption *, int *> caps[] = {
+        {&wsPerAddress, &config.maxWebSocketsPerAddress},
+        {&streamsPerAddress, &config.access.maxStreamsPerAddress},
+    };
+    for (const auto &[option, target] : caps) {
+        if (!parser.isSet(*option))
+            continue;
         bool ok = false;
-        config.maxWebSocketsPerAddress = parser.value(wsPerAddress).toInt(&ok);
-        if (!ok || config.maxWebSocketsPerAddress < 0)
-            return fail(QStringLiteral("invalid --max-ws-per-address \"%1\"")
-                            .arg(parser.value(wsPerAddress)));
+        *target = parser.value(*option).toInt(&ok);
+        if (!ok || *target < 0)
+            return fail(QStringLiteral("invalid --%1 \"%2\": expected a count, 0 for no cap")
+                            .arg(option->names().first(), parser.value(*option)));
     }
+    const std::pair<const QCommandLineOption *, double *> rates[] = {
+        {&peerPublishRate, &config.access.peerPublishes.perSecond},
+        {&peerPublishBurst, &config.access.peerPublishes.burst},
+        {&addressPublishRate, &config.access.addressPublishes.perSecond},
+        {&addressPublishBurst, &config.access.addressPublishes.burst},
+        {&connectionRate, &config.access.connections.perSecond},
+        {&connectionBurst, &config.access.connections.burst},
+    };
+    for (const auto &[option, target] : rates) {
+        if (!parser.isSet(*option))
+            continue;
+        bool ok = false;
+        const double value = parser.value(*option).toDouble(&ok);
+        const bool isBurst = option->names().first().endsWith(QLatin1String("burst"));
+        if (!ok || !std::isfinite(value) || value < (isBurst ? 1 : 0) || value > 1e9)
+            return fail(QStringLiteral("invalid --%1 \"%2\": expected %3")
+                            .arg(option->names().first(), parser.value(*option),
+                                 isBurst ? QStringLiteral("a count of at least 1")
+                                         : QStringLiteral("a rate per second, 0 for no limit")));
+        *target = value;
+    }
+    QStringList proxies = parser.values(trustedProxy);
+    if (proxies.isEmpty() && environment.contains(QStringLiteral("GOOP_TRUSTED_PROXIES")))
+        proxies = {environment.value(QStringLiteral("GOOP_TRUSTED_PROXIES"))};
+    QString proxyError;
+    const auto trusted = TrustedProxies::parse(proxies, &proxyError);
+    if (!trusted)
+        return fail(proxyError);
+    config.access.proxies = *trusted;
+    if (const auto path = valueOf(adminPasswordFile, QStringLiteral("GOOP_ADMIN_PASSWORD_FILE"));
+        path && !path->isEmpty()) {
+        QString error;
+        config.access.door = OperatorDoor::fromFile(*path, &error);
+        if (!config.access.door)
+            return fail(error);
+    }
+    config.access.privatePages = parser.isSet(privatePages);
+    if (config.access.privatePages && !config.access.door)
+        return fail(QStringLiteral("--private needs --admin-password-file: without a password "
+                                   "nobody could open the private pages"));
     if (parser.isSet(relayFile) && (parser.isSet(relayPeerId) || parser.isSet(relayAddr)))
         return fail(QStringLiteral("give the relay with --relay-file or with --relay-peer-id and "
                                    "--relay-addr, not both"));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "access/accesscontrol.h"
 #include "logging.h"
 #include "relay/relayinfo.h"
 
@@ -24,7 +25,8 @@ struct ServerConfig
     qint64 maxHeaderBytes = 16 * 1024;
     int maxConnections = 0; // 0: as many as the open-file limit allows
     int threads = 2;        // HTTP threads, and as many event-stream writer threads
-    qint64 maxSubscriberBacklogBytes = 1024 * 1024; // unsent bytes before a stream is dropped
+    qint64 maxSubscriberBacklogBytes = 1024 * 1024;  // unsent bytes before a stream is dropped
+    qint64 maxTotalBacklogBytes = 256 * 1024 * 1024; // all streams' unsent bytes together
 
     // /ws: the current server's timings (PROTOCOL.md), and what we do better.
     std::chrono::milliseconds webSocketPing{5000};     // a ping frame this often
@@ -32,6 +34,9 @@ struct ServerConfig
     std::chrono::milliseconds webSocketGrace{8000};    // offline only after this long gone
     int maxWebSocketsPerAddress = 1000;                // 429 beyond; 0: no cap
     std::chrono::milliseconds punchCooldown{60000};    // between two hints for one pair of peers
+
+    // Who the client is behind a proxy, the per-client limits and the operators' door.
+    AccessControl::Options access;
 
     Logging::Level logLevel = Logging::Level::Info;
 
@@ -56,7 +61,8 @@ struct CommandLine
     ServerConfig config;
     QString text; // help, version or the one-line error
 
-    // `environment` holds GOOP_RENDEZVOUS_ADDR, GOOP_LOG_LEVEL and GOOP_REDIS_URL when set.
+    // `environment` holds GOOP_RENDEZVOUS_ADDR, GOOP_LOG_LEVEL, GOOP_REDIS_URL,
+    // GOOP_TRUSTED_PROXIES and GOOP_ADMIN_PASSWORD_FILE when set.
     static CommandLine parse(const QStringList &arguments,
                              const QHash<QString, QString> &environment);
 };

@@ -6,23 +6,29 @@
 EventHub::EventHub(const Options &options, ConnectionBudget &budget,
                    WebSocketEvents webSocketEvents)
 {
-    for (int i = 0; i < qMax(1, options.writerThreads); ++i)
+    // Each writer keeps its streams within its share of the total backlog.
+    const int writers = qMax(1, options.writerThreads);
+    StreamWriter::Options each = options;
+    each.maxTotalBacklogBytes = options.maxTotalBacklogBytes / writers;
+    for (int i = 0; i < writers; ++i)
         m_writers.push_back(
-            std::make_unique<StreamWriter>(options, budget, m_counters, webSocketEvents));
+            std::make_unique<StreamWriter>(each, budget, m_counters, webSocketEvents));
 }
 
 EventHub::~EventHub() = default;
 
-void EventHub::subscribe(SocketIo::Handle socket, const QByteArray &greeting)
+void EventHub::subscribe(SocketIo::Handle socket, const QByteArray &greeting,
+                         std::shared_ptr<void> place)
 {
     const quint64 id = m_nextId.fetch_add(1);
-    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::EventStream);
+    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::EventStream, std::move(place));
 }
 
-quint64 EventHub::subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting)
+quint64 EventHub::subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting,
+                                     std::shared_ptr<void> place)
 {
     const quint64 id = m_nextId.fetch_add(1);
-    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::WebSocket);
+    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::WebSocket, std::move(place));
     return id;
 }
 

@@ -36,9 +36,12 @@ public:
     // Takes over `socket` (connected, non-blocking; it counts in the budget from now on).
     // `greeting` (the response head and `: ok`) is sent first; every event broadcast after this
     // call follows it.
-    void subscribe(SocketIo::Handle socket, const QByteArray &greeting);
+    // `place` is held until the stream ends (a per-client place, AddressPlaces).
+    void subscribe(SocketIo::Handle socket, const QByteArray &greeting,
+                   std::shared_ptr<void> place = {});
     // The same for a WebSocket (`greeting`: the 101 answer); returns the stream's id.
-    quint64 subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting);
+    quint64 subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting,
+                               std::shared_ptr<void> place = {});
 
     // Sends one event to every stream, in the order of the calls: `eventStreamFrame` (complete
     // SSE frames) on /events, `webSocketFrame` on WebSockets.
@@ -66,6 +69,8 @@ public:
     {
         return m_counters.delivered[int(kind)].load();
     }
+    // Memory held for bytes streams have not taken yet (at most Options::maxTotalBacklogBytes).
+    qint64 backlogBytes() const { return m_counters.backlogBytes.load(); }
 
 private:
     StreamWriter &writerFor(quint64 id) const { return *m_writers[id % m_writers.size()]; }

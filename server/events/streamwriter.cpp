@@ -7,6 +7,10 @@
 
 #include <algorithm>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 StreamWriter::Stream::~Stream() = default;
 
 StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
@@ -31,7 +35,8 @@ StreamWriter::~StreamWriter()
     m_thread->wait();
 }
 
-void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind)
+void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
+                       std::shared_ptr<void> place)
 {
     // Counted from now, not from when the writer thread picks it up: EventHub skips writers
     // without streams, and this one must get every event broadcast after this call.
@@ -42,6 +47,7 @@ void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &gr
     command.socket = socket;
     command.kind = kind;
     command.bytes = greeting;
+    command.place = std::move(place);
     enqueue(std::move(command));
 }
 
@@ -172,17 +178,18 @@ void StreamWriter::takeInbox()
     qint64 framesDone = 0;
     const auto deliverUpTo = [&](qsizetype eventStreamEnd, qsizetype webSocketEnd,
                                  qint64 framesEnd) {
-        deliver(Kind::EventStream, QByteArrayView(eventStreamFrames)
-                                       .sliced(eventStreamDone, eventStreamEnd - eventStreamDone));
-        deliver(
-            Kind::WebSocket,
-            QByteArrayView(webSocketFrames).sliced(webSocketDone, webSocketEnd - webSocketDone));
+        // Counted before they are sent: a client that has an event finds it in /metrics.
         const qint64 frames = framesEnd - framesDone;
         const auto webSockets = qint64(m_webSockets.size());
         m_counters.delivered[int(Kind::EventStream)].fetch_add(
             frames * (qint64(m_streams.size()) - webSockets), std::memory_order_relaxed);
         m_counters.delivered[int(Kind::WebSocket)].fetch_add(frames * webSockets,
                                                              std::memory_order_relaxed);
+        deliver(Kind::EventStream, QByteArrayView(eventStreamFrames)
+                                       .sliced(eventStreamDone, eventStreamEnd - eventStreamDone));
+        deliver(
+            Kind::WebSocket,
+            QByteArrayView(webSocketFrames).sliced(webSocketDone, webSocketEnd - webSocketDone));
         eventStreamDone = eventStreamEnd;
         webSocketDone = webSocketEnd;
         framesDone = framesEnd;
@@ -194,6 +201,7 @@ void StreamWriter::takeInbox()
             auto *stream = new Stream;
             stream->id = command.id;
             stream->fd = command.socket;
+            stream->place = std::move(command.place);
             if (command.kind == Kind::WebSocket) {
                 stream->webSocket = std::make_unique<WebSocketReader>(m_options.maxMessageBytes);
                 stream->heardFrom = Clock::now();
@@ -267,18 +275,53 @@ void StreamWriter::send(Stream *stream, const char *data, qsizetype size)
 
 void StreamWriter::keep(Stream *stream, const char *data, qsizetype size)
 {
+    if (stream->fd == SocketIo::invalidHandle)
+        return; // dropped meanwhile
     const qsizetype unsent = stream->backlog.size() - stream->sent;
-    if (unsent + size > m_options.maxBacklogBytes) {
-        m_counters.dropped[int(stream->webSocket ? Kind::WebSocket : Kind::EventStream)].fetch_add(
-            1);
-        qCWarning(lcSse, "dropping subscriber %s: %lld bytes unsent (it reconnects)",
-                  qPrintable(SocketIo::peerName(stream->fd)), static_cast<long long>(unsent));
-        close(stream);
-        return;
+    if (unsent + size > m_options.maxBacklogBytes)
+        return dropBehind(stream, "");
+    // Over the writer's share of the total, the stream holding the most goes first: one that
+    // stopped reading, not the one written to now, which may only be a moment behind.
+    while (m_held + size > m_options.maxTotalBacklogBytes) {
+        Stream *largest = nullptr;
+        for (Stream *other : m_streams) {
+            if (other->fd != SocketIo::invalidHandle && (!largest || other->held > largest->held))
+                largest = other;
+        }
+        if (!largest || largest == stream || largest->held <= stream->held)
+            return dropBehind(stream, ", and every stream together holds the most it may");
+        dropBehind(largest, ", and every stream together holds the most it may");
     }
     if (stream->backlog.isEmpty())
         m_poller->watchOutput(stream->fd, stream, true);
     stream->backlog.append(data, size);
+    account(stream);
+}
+
+void StreamWriter::dropBehind(Stream *stream, const char *why)
+{
+    m_counters.dropped[int(stream->webSocket ? Kind::WebSocket : Kind::EventStream)].fetch_add(1);
+    qCWarning(lcSse, "dropping subscriber %s: %lld bytes unsent%s (it reconnects)",
+              qPrintable(SocketIo::peerName(stream->fd)),
+              static_cast<long long>(stream->backlog.size() - stream->sent), why);
+    close(stream);
+}
+
+void StreamWriter::account(Stream *stream)
+{
+    const qsizetype held = stream->backlog.capacity();
+    m_counters.backlogBytes.fetch_add(held - stream->held, std::memory_order_relaxed);
+    m_held += held - stream->held;
+    m_freedSinceTrim += qMax<qsizetype>(0, stream->held - held);
+    stream->held = held;
+#ifdef __GLIBC__
+    // Backlogs are freed in the middle of the heap, where glibc keeps them for the process:
+    // once a few dropped ones add up, give the pages back (RSS returns to where it was).
+    if (m_freedSinceTrim >= 16 * 1024 * 1024) {
+        malloc_trim(0);
+        m_freedSinceTrim = 0;
+    }
+#endif
 }
 
 void StreamWriter::flush(Stream *stream)
@@ -292,6 +335,7 @@ void StreamWriter::flush(Stream *stream)
         return;
     stream->backlog.clear();
     stream->sent = 0;
+    account(stream);
     m_poller->watchOutput(stream->fd, stream, false);
 }
 
@@ -391,6 +435,7 @@ void StreamWriter::close(Stream *stream)
     SocketIo::close(stream->fd);
     stream->fd = SocketIo::invalidHandle;
     stream->backlog = QByteArray();
+    account(stream);
     m_count.fetch_sub(1);
     m_budget.release();
     if (stream->webSocket) {

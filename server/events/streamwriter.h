@@ -35,7 +35,8 @@ public:
 
     struct Options
     {
-        qint64 maxBacklogBytes = 1024 * 1024;
+        qint64 maxBacklogBytes = 1024 * 1024;              // unsent bytes one stream may hold
+        qint64 maxTotalBacklogBytes = 256 * 1024 * 1024;   // what this writer's streams may hold
         std::chrono::milliseconds heartbeat{25000};        // `: ping` on event streams
         std::chrono::milliseconds webSocketPing{5000};     // a ping frame on WebSockets
         std::chrono::milliseconds webSocketTimeout{15000}; // closed after this long silent
@@ -53,8 +54,9 @@ public:
     // Shared by the writers, one of each per kind of stream.
     struct Counters
     {
-        std::atomic<qint64> dropped[2]{};   // streams dropped for falling behind
-        std::atomic<qint64> delivered[2]{}; // events (and hints) times streams
+        std::atomic<qint64> dropped[2]{};    // streams dropped for falling behind
+        std::atomic<qint64> delivered[2]{};  // events (and hints) times streams
+        std::atomic<qint64> backlogBytes{0}; // memory held for unsent bytes, every stream
     };
 
     StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
@@ -62,7 +64,9 @@ public:
     ~StreamWriter();
 
     // Takes over `socket`; `greeting` goes first, then every event posted after this call.
-    void add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind);
+    // `place` (a per-client place, AddressPlaces) is held for as long as the stream lives.
+    void add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
+             std::shared_ptr<void> place = {});
     // One event, framed for each kind of stream.
     void post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame);
     // A frame for one WebSocket alone, in order with the events around it.
@@ -83,9 +87,11 @@ private:
         quint64 id = 0;
         SocketIo::Handle fd = SocketIo::invalidHandle;
         QByteArray backlog; // bytes the socket has not taken yet; while any, it waits for room
+        qsizetype held = 0; // backlog's capacity, as counted in Counters::backlogBytes
         qsizetype sent = 0; // of backlog
         std::unique_ptr<WebSocketReader> webSocket; // null for an event stream
         Clock::time_point heardFrom;                // a WebSocket client's last bytes
+        std::shared_ptr<void> place;                // given back with the stream
         ~Stream();
     };
 
@@ -102,6 +108,7 @@ private:
         SocketIo::Handle socket = SocketIo::invalidHandle;
         Kind kind = Kind::EventStream;
         QByteArray bytes;                // the greeting, or the frame to send
+        std::shared_ptr<void> place;     // of an Add
         quint16 code = 0;                // of a Close
         qsizetype eventStreamBefore = 0; // bytes of the frames posted before it
         qsizetype webSocketBefore = 0;
@@ -116,6 +123,11 @@ private:
     void send(Stream *stream, const char *data, qsizetype size);
     // Queues what the socket did not take, or drops the stream when its backlog would pass the cap.
     void keep(Stream *stream, const char *data, qsizetype size);
+    // Brings Counters::backlogBytes up to date with the stream's backlog, and gives freed
+    // memory back to the system now and then.
+    void account(Stream *stream);
+    // Closes a stream that fell behind, counted and said (`why`).
+    void dropBehind(Stream *stream, const char *why);
     void flush(Stream *stream);
     // What the socket takes now, without waiting; -1 when the client is gone (then closed).
     qint64 sendWhatFits(Stream *stream, const char *data, qint64 size);
@@ -149,6 +161,8 @@ private:
     std::vector<SocketIo::Handle> m_sockets;
     std::vector<qint64> m_taken;
     std::atomic<int> m_count{0};
+    qint64 m_freedSinceTrim = 0; // backlog bytes freed since the last malloc_trim()
+    qint64 m_held = 0;           // what this writer's backlogs hold
     std::atomic<int> m_webSocketCount{0};
     std::unique_ptr<QThread> m_thread;
 };

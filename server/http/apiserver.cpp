@@ -4,6 +4,7 @@
 #include "connectionguard.h"
 #include "dashboardfiles.h"
 #include "eventhub.h"
+#include "headerlines.h"
 #include "logcategories.h"
 #include "logsink.h"
 #include "presenceservice.h"
@@ -82,35 +83,37 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
 {
     const LogSink &logs = services.logs;
     const DashboardFiles &dashboard = services.dashboard;
-    const auto fromBytes = [this](const char *path, QHttpServerRequest::Methods methods,
+    using Door = AccessControl::Door;
+    const auto fromBytes = [this](const char *path, QHttpServerRequest::Methods methods, Door door,
                                   Handler handler) {
-        m_routes.insert(QByteArray(path), Route{methods, std::move(handler), true});
+        m_routes.insert(QByteArray(path), Route{methods, door, std::move(handler), true});
     };
-    fromBytes("/publish", QHttpServerRequest::Method::Post,
-              [this](const Request &request, QTcpSocket *socket) {
-                  return publish(request.body, socket);
-              });
-    fromBytes("/peers.json", QHttpServerRequest::Method::Get,
+    fromBytes(
+        "/publish", QHttpServerRequest::Method::Post, Door::Public,
+        [this](const Request &request, QTcpSocket *socket) { return publish(request, socket); });
+    fromBytes("/peers.json", QHttpServerRequest::Method::Get, Door::Private,
               [this](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply::json(m_services.presence.peersJson()));
               });
     fromBytes("/healthz", QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
-              [](const Request &, QTcpSocket *) {
+              Door::Public, [](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply{200, "text/plain; charset=utf-8", "ok", {}});
               });
-    fromBytes("/metrics", QHttpServerRequest::Method::Get, [this](const Request &, QTcpSocket *) {
-        return std::optional(HttpReply{200,
-                                       "text/plain; version=0.0.4; charset=utf-8",
-                                       m_services.metrics.render(m_services.gauges()),
-                                       {}});
-    });
+    fromBytes("/metrics", QHttpServerRequest::Method::Get, Door::Operator,
+              [this](const Request &, QTcpSocket *) {
+                  return std::optional(HttpReply{200,
+                                                 "text/plain; version=0.0.4; charset=utf-8",
+                                                 m_services.metrics.render(m_services.gauges()),
+                                                 {}});
+              });
     // Today's clients fetch the relay once at start; 404 tells them there is none.
-    fromBytes("/relay", QHttpServerRequest::Method::Get, [this](const Request &, QTcpSocket *) {
-        if (m_services.relayJson.isEmpty())
-            return std::optional(HttpReply::text(404, "404 page not found"));
-        return std::optional(HttpReply::json(m_services.relayJson));
-    });
-    fromBytes("/api/capabilities", QHttpServerRequest::Method::Get,
+    fromBytes("/relay", QHttpServerRequest::Method::Get, Door::Public,
+              [this](const Request &, QTcpSocket *) {
+                  if (m_services.relayJson.isEmpty())
+                      return std::optional(HttpReply::text(404, "404 page not found"));
+                  return std::optional(HttpReply::json(m_services.relayJson));
+              });
+    fromBytes("/api/capabilities", QHttpServerRequest::Method::Get, Door::Public,
               [this](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply::json(
                       QByteArray("{\"bridge\":false,\"credits\":false,\"encryption\":false,"
@@ -118,7 +121,7 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
                       (m_services.relayJson.isEmpty() ? "false" : "true") +
                       ",\"templates\":false}\n"));
               });
-    fromBytes("/logs.json", QHttpServerRequest::Method::Get,
+    fromBytes("/logs.json", QHttpServerRequest::Method::Get, Door::Operator,
               [&logs](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply::json(logs.recentLinesJson()));
               });
@@ -127,19 +130,22 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
     m_routes.insert(QByteArrayLiteral("/ws"),
                     Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Post |
                               QHttpServerRequest::Method::Head,
+                          Door::Public,
                           [this](const Request &request, QTcpSocket *socket) {
                               return openWebSocket(request, socket);
                           },
                           true});
     // QtHttpServer's door only: the stream takes the socket over, the dashboard reads a header.
-    m_routes.insert(
-        QByteArrayLiteral("/events"),
-        Route{QHttpServerRequest::Method::Get,
-              [this](const Request &, QTcpSocket *socket) { return openEventStream(socket); },
-              false});
+    m_routes.insert(QByteArrayLiteral("/events"),
+                    Route{QHttpServerRequest::Method::Get, Door::Public,
+                          [this](const Request &request, QTcpSocket *socket) {
+                              return openEventStream(request, socket);
+                          },
+                          false});
     for (const QString &path : dashboard.paths()) {
         m_routes.insert(path.toUtf8(),
                         Route{QHttpServerRequest::Method::Get | QHttpServerRequest::Method::Head,
+                              Door::Private,
                               [&dashboard, path](const Request &request, QTcpSocket *) {
                                   return std::optional(
                                       dashboard.reply(path, request.whole->value("If-None-Match")));
@@ -152,10 +158,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
 {
     QElapsedTimer clock;
     clock.start();
-    // Taken now: a stream handed over to the event hub no longer has a peer address in Qt.
-    const QString client = clientName(socket);
     const QByteArray path = request.url().path().toUtf8();
     const auto found = m_routes.constFind(path);
+    // Taken now: a stream handed over to the event hub no longer has a peer address in Qt.
+    Request view{request.method(), {}, {}, {}, &request, socket->peerAddress()};
 
     std::optional<HttpReply> reply;
     if (found == m_routes.cend()) {
@@ -166,18 +172,22 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     } else {
         const QByteArray body = request.body();
         // A route that reads the request's bytes, come through this door (the fast lane left
-        // it here), gets them rebuilt; the others (dashboard, /events) never read them.
+        // it here), gets them rebuilt, as does a request from a proxy, whose headers name the
+        // client; the others (dashboard, /events) never read them.
         QByteArray target, headerLines;
-        if (found->fromBytes) {
+        if (found->fromBytes)
             target = request.url().toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority);
+        if (found->fromBytes || m_services.access.readsHeadersOf(view.client)) {
             for (const auto &[name, value] : request.headers())
                 headerLines += name + ": " + value + "\r\n";
         }
-        reply =
-            found->handler(Request{request.method(), target, headerLines, body, &request}, socket);
+        view.target = target;
+        view.headerLines = headerLines;
+        view.body = body;
+        reply = dispatch(*found, view, request.value("Authorization"), socket);
     }
     finish(reply, request.method() == QHttpServerRequest::Method::Head, socket);
-    account(methodName(request.method()), path, reply, clock, client);
+    account(methodName(request.method()), path, reply, clock, view.client);
     return true;
 }
 
@@ -196,18 +206,33 @@ bool ApiServer::answerDirectly(const ConnectionGuard::RawRequest &request, QTcpS
         return false;
     QElapsedTimer clock;
     clock.start();
-    const std::optional<HttpReply> reply = found->handler(
-        Request{*method, request.target, request.headerLines, request.body, nullptr}, socket);
+    Request view{*method,      request.target, request.headerLines,
+                 request.body, nullptr,        socket->peerAddress()};
+    const QByteArray authorization = m_services.access.guards(found->door)
+                                         ? HeaderLines::value(request.headerLines, "Authorization")
+                                         : QByteArray();
+    const std::optional<HttpReply> reply = dispatch(*found, view, authorization, socket);
     finish(reply, *method == QHttpServerRequest::Method::Head, socket);
-    account(request.method, path, reply, clock, clientName(socket));
+    account(request.method, path, reply, clock, view.client);
     return true;
 }
 
-QString ApiServer::clientName(QTcpSocket *socket)
+std::optional<HttpReply> ApiServer::dispatch(const Route &route, Request &request,
+                                             QByteArrayView authorization, QTcpSocket *socket)
 {
-    return lcHttp().isDebugEnabled() ? socket->peerAddress().toString() + QLatin1Char(':') +
-                                           QString::number(socket->peerPort())
-                                     : QString();
+    AccessControl &access = m_services.access;
+    request.viaProxy = access.readsHeadersOf(request.client);
+    request.client = access.clientOf(request.client, request.headerLines);
+    if (const auto refused = access.pass(route.door, authorization, request.client))
+        return refusal(*refused);
+    return route.handler(request, socket);
+}
+
+HttpReply ApiServer::refusal(const AccessControl::Refusal &refusal)
+{
+    HttpReply reply = HttpReply::text(refusal.status, refusal.reason);
+    reply.extraHeaders += refusal.headerLines();
+    return reply;
 }
 
 void ApiServer::finish(const std::optional<HttpReply> &reply, bool headOnly, QTcpSocket *socket)
@@ -221,14 +246,14 @@ void ApiServer::finish(const std::optional<HttpReply> &reply, bool headOnly, QTc
 
 void ApiServer::account(QByteArrayView method, QByteArrayView path,
                         const std::optional<HttpReply> &reply, const QElapsedTimer &clock,
-                        const QString &client)
+                        const QHostAddress &client)
 {
     const int status = reply ? reply->status : 200;
     m_services.metrics.countRequest(ServerMetrics::routeFor(path), status,
                                     std::chrono::nanoseconds(clock.nsecsElapsed()));
     qCDebug(lcHttp, "%.*s %.*s %d %.3f ms %s", int(method.size()), method.data(), int(path.size()),
             path.data(), status, static_cast<double>(clock.nsecsElapsed()) / 1e6,
-            qPrintable(client));
+            qPrintable(client.toString()));
 }
 
 void ApiServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
@@ -237,16 +262,21 @@ void ApiServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
     socket->write(HttpReply::text(404, "404 page not found").serialize());
 }
 
-std::optional<HttpReply> ApiServer::publish(QByteArrayView body, QTcpSocket *socket)
+std::optional<HttpReply> ApiServer::publish(const Request &request, QTcpSocket *socket)
 {
-    auto parsed = PresenceMessage::parse(body);
+    if (const auto refused = m_services.access.admitPublishFrom(request.client))
+        return refusal(*refused);
+    auto parsed = PresenceMessage::parse(request.body);
     if (auto *error = std::get_if<PresenceMessage::Error>(&parsed)) {
-        qCInfo(lcHttp, "publish rejected: %s", error->text.constData());
+        qCInfo(lcHttp, "publish from %s rejected: %s", qPrintable(request.client.toString()),
+               error->text.constData());
         m_services.metrics.countPublishRejected(error->kind);
         return HttpReply::text(400, error->text);
     }
-    m_services.metrics.countPublishAccepted();
     PresenceMessage message = std::get<PresenceMessage>(std::move(parsed));
+    if (const auto refused = m_services.access.admitPublishOf(request.client, message.peerId))
+        return refusal(*refused);
+    m_services.metrics.countPublishAccepted();
     HttpReply reply{204, {}, {}, {}};
     if (!m_services.presence.ordersPublishes()) {
         m_services.presence.publish(std::move(message)); // applied before it returns
@@ -271,13 +301,18 @@ std::optional<HttpReply> ApiServer::publish(QByteArrayView body, QTcpSocket *soc
     return reply;
 }
 
-std::optional<HttpReply> ApiServer::openEventStream(QTcpSocket *socket)
+std::optional<HttpReply> ApiServer::openEventStream(const Request &request, QTcpSocket *socket)
 {
+    auto admitted = m_services.access.admitStream(request.client, request.viaProxy,
+                                                  AccessControl::Stream::EventStream);
+    if (const auto *refused = std::get_if<AccessControl::Refusal>(&admitted))
+        return refusal(*refused);
     // No Content-Length: the body runs until the connection closes.
     const QByteArray greeting =
         eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello;
-    handOverLater(socket, [this, greeting](SocketIo::Handle descriptor) {
-        m_services.events.subscribe(descriptor, greeting);
+    handOverLater(socket, [this, greeting, place = std::get<AddressPlaces::Place>(admitted)](
+                              SocketIo::Handle descriptor) {
+        m_services.events.subscribe(descriptor, greeting, place);
     });
     return std::nullopt;
 }
@@ -320,22 +355,30 @@ std::optional<HttpReply> ApiServer::openWebSocket(const Request &request, QTcpSo
     }
     if (query.peerId.isEmpty())
         return refuse(400, "peer_id required", false);
-    const QHostAddress address = socket->peerAddress();
-    switch (m_services.webSockets.admit(query.peerId, address)) {
+    const auto admission = m_services.webSockets.admit(query.peerId, request.client);
+    switch (admission) {
     case WebSocketPeers::Admission::UnknownPeer:
         return refuse(425, "unknown peer \u2014 publish first", false);
     case WebSocketPeers::Admission::TooManyFromAddress:
         return refuse(429, "too many WebSocket connections from this IP", false);
     case WebSocketPeers::Admission::Admitted:
+    case WebSocketPeers::Admission::Redial:
         break;
     }
+    auto admitted = m_services.access.admitStream(request.client, request.viaProxy,
+                                                  admission == WebSocketPeers::Admission::Redial
+                                                      ? AccessControl::Stream::WebSocketRedial
+                                                      : AccessControl::Stream::WebSocket);
+    if (const auto *refused = std::get_if<AccessControl::Refusal>(&admitted))
+        return this->refusal(*refused);
     if (refusal)
         return refuse(refusal->status, refusal->reason, true);
     const QByteArray greeting =
         WebSocketHandshake::switchingProtocols(std::get<QByteArray>(validated));
     handOverLater(socket,
-                  [this, peerId = query.peerId, address, greeting](SocketIo::Handle descriptor) {
-                      m_services.webSockets.attach(peerId, address, descriptor, greeting);
+                  [this, peerId = query.peerId, client = request.client, greeting,
+                   place = std::get<AddressPlaces::Place>(admitted)](SocketIo::Handle descriptor) {
+                      m_services.webSockets.attach(peerId, client, descriptor, greeting, place);
                   });
     HttpReply reply{101, {}, {}, {}};
     reply.later = true;

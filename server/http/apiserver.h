@@ -1,5 +1,6 @@
 #pragma once
 
+#include "access/accesscontrol.h"
 #include "connectionguard.h"
 #include "httpreply.h"
 #include "servermetrics.h"
@@ -31,6 +32,7 @@ public:
         PresenceService &presence;
         EventHub &events;
         WebSocketPeers &webSockets;
+        AccessControl &access;
         ConnectionBudget &budget;
         const LogSink &logs;
         const DashboardFiles &dashboard;
@@ -59,18 +61,26 @@ private:
         QByteArrayView headerLines; // "Name: value" lines
         QByteArrayView body;
         const QHttpServerRequest *whole;
+        QHostAddress client = {}; // behind a trusted proxy, the client it names
+        bool viaProxy = false;
     };
     // A handler's answer; nullopt when it has taken the socket over (an event stream).
     using Handler = std::function<std::optional<HttpReply>(const Request &, QTcpSocket *)>;
     struct Route
     {
         QHttpServerRequest::Methods methods;
+        AccessControl::Door door;
         Handler handler;
         bool fromBytes; // needs neither `whole` nor the socket to itself: fast lane allowed
     };
 
-    std::optional<HttpReply> publish(QByteArrayView body, QTcpSocket *socket);
-    std::optional<HttpReply> openEventStream(QTcpSocket *socket);
+    // Both doors end here: who the client is, the operators' door, then the route's handler.
+    std::optional<HttpReply> dispatch(const Route &route, Request &request,
+                                      QByteArrayView authorization, QTcpSocket *socket);
+    static HttpReply refusal(const AccessControl::Refusal &refusal);
+
+    std::optional<HttpReply> publish(const Request &request, QTcpSocket *socket);
+    std::optional<HttpReply> openEventStream(const Request &request, QTcpSocket *socket);
     std::optional<HttpReply> openWebSocket(const Request &request, QTcpSocket *socket);
     // The connection leaves Qt for the event hub (`adopt` takes a duplicate of its descriptor)
     // once the answers before it have left, after this handler returns.
@@ -80,10 +90,9 @@ private:
     void handOverStream(QTcpSocket *socket, const Adopt &adopt);
 
     // What every answered request ends with, through either door.
-    static QString clientName(QTcpSocket *socket); // for the debug log, when it is on
     static void finish(const std::optional<HttpReply> &reply, bool headOnly, QTcpSocket *socket);
     void account(QByteArrayView method, QByteArrayView path, const std::optional<HttpReply> &reply,
-                 const QElapsedTimer &clock, const QString &client);
+                 const QElapsedTimer &clock, const QHostAddress &client);
 
     Services m_services;
     QHash<QByteArray, Route> m_routes; // by decoded path

@@ -57,7 +57,10 @@ ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits, Conne
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::inspect);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &ConnectionGuard::timedOut);
-    m_timer.start(limits.idleTimeout);
+    // A connection that has not sent a byte yet is as slow as a request that has not ended:
+    // it gets the request timeout, not the idle one (19,936 silent sockets would otherwise
+    // hold every place for two minutes).
+    m_timer.start(limits.requestTimeout);
 }
 
 ConnectionGuard::~ConnectionGuard()
@@ -126,6 +129,13 @@ void ConnectionGuard::close()
         m_closeWhenAnswered = true;
 }
 
+void ConnectionGuard::refuseFirstRequest(int status, const QByteArray &reason,
+                                         const QByteArray &extraHeaders)
+{
+    m_refusal = Refusal{status, reason, extraHeaders};
+    m_timer.start(m_limits.requestTimeout);
+}
+
 void ConnectionGuard::startStreaming()
 {
     m_state = State::Streaming;
@@ -141,7 +151,14 @@ void ConnectionGuard::inspect()
         return;
     }
     const qint64 available = m_socket->bytesAvailable();
-    qint64 pos = 0;
+    // Where the socket's buffer begins in the connection's bytes. QtHttpServer 6.4 takes one
+    // pipelined request per readyRead and emits readyRead again for the rest, so bytes
+    // inspected before are offered again: they are skipped. While it holds a partial request
+    // in a read transaction, everything it read (all inspected) is hidden from bytesAvailable().
+    const qint64 base = m_socket->isTransactionStarted() ? m_inspectedTo : m_consumedTo;
+    qint64 pos = m_inspectedTo - base;
+    if (pos >= available)
+        return;               // nothing new
     qint64 requestStart = -1; // where the request being read began, when in this chunk
     qint64 bodyStart = 0;
     qint64 readOut = 0; // the front of the chunk, answered by the fast lane and read out
@@ -190,9 +207,14 @@ void ConnectionGuard::inspect()
         // Only a request at the front of what QtHttpServer would read next, and one that keeps
         // the connection open (a close is QtHttpServer's to carry out, in order).
         if (m_fastLane && requestStart == readOut && m_state == State::Idle &&
-            takeFastLane(bytesAt(requestStart, pos - requestStart), bodyStart - requestStart))
+            takeFastLane(bytesAt(requestStart, pos - requestStart), bodyStart - requestStart)) {
             readOut = pos;
+            m_consumedTo = base + pos;
+        } else {
+            m_endsForQt.push_back(base + pos);
+        }
     }
+    m_inspectedTo = base + available;
     // One timer restart per chunk, not two per request: the idle timeout from the last
     // complete request, or the request timeout from the start of one begun in this chunk.
     if (m_state == State::Idle)
@@ -223,6 +245,10 @@ bool ConnectionGuard::takeFastLane(QByteArrayView request, qsizetype headLength)
 
 bool ConnectionGuard::inspectHead(QByteArrayView head)
 {
+    if (m_refusal) {
+        reject(m_refusal->status, m_refusal->reason, m_refusal->extraHeaders);
+        return false;
+    }
     QList<QByteArrayView> lines;
     for (qsizetype start = 0; start < head.size();) {
         qsizetype end = head.indexOf('\n', start);
@@ -315,18 +341,24 @@ void ConnectionGuard::finishRequest()
 
 void ConnectionGuard::handled()
 {
+    // QtHttpServer has read this request out of the socket.
+    if (!m_endsForQt.empty()) {
+        m_consumedTo = m_endsForQt.front();
+        m_endsForQt.pop_front();
+    }
     ++m_requestsHandled;
     if (m_closeAfterRequest > 0 && m_requestsHandled >= m_closeAfterRequest)
         close();
 }
 
-void ConnectionGuard::reject(int status, QByteArrayView reason)
+void ConnectionGuard::reject(int status, QByteArrayView reason, const QByteArray &extraHeaders)
 {
-    qCInfo(lcHttp, "rejected %s:%u: %d %s", qPrintable(m_socket->peerAddress().toString()),
-           m_socket->peerPort(), status, reason.data());
+    if (!m_refusal) // a per-client limit's refusals are logged where they are counted, sparingly
+        qCInfo(lcHttp, "rejected %s:%u: %d %s", qPrintable(m_socket->peerAddress().toString()),
+               m_socket->peerPort(), status, reason.data());
     m_metrics.countRefusal(status);
     HttpReply reply = HttpReply::text(status, reason);
-    reply.extraHeaders += "Connection: close\r\n";
+    reply.extraHeaders += "Connection: close\r\n" + extraHeaders;
     m_socket->readAll(); // consumed here: QtHttpServer must not parse what was refused
     m_socket->write(reply.serialize());
     m_state = State::Closing;

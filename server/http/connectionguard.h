@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
 
 class ConnectionBudget;
 class ServerMetrics;
@@ -76,6 +77,10 @@ public:
     // Ends the connection once every answer owed on it has left.
     void closeWhenAnswered() { close(); }
 
+    // Answers the connection's first request with `status` (and `extraHeaders`), whatever it
+    // asks, then closes; a client that sends nothing is closed after the request timeout.
+    void refuseFirstRequest(int status, const QByteArray &reason, const QByteArray &extraHeaders);
+
     // QtHttpServer handled (answered or took over) the next request; counts towards a close
     // asked for by `Connection: close` or HTTP/1.0.
     void handled();
@@ -105,7 +110,7 @@ private:
     bool inspectHead(QByteArrayView head); // false when the request was rejected
     void finishRequest();
     bool takeFastLane(QByteArrayView request, qsizetype headLength);
-    void reject(int status, QByteArrayView reason);
+    void reject(int status, QByteArrayView reason, const QByteArray &extraHeaders = {});
     void timedOut();
     void write(const QByteArray &bytes, const QByteArray &moreBytes = {});
     void close();
@@ -124,6 +129,18 @@ private:
     quint64 m_requestsSeen = 0;      // complete requests inspected
     quint64 m_requestsHandled = 0;   // handled by QtHttpServer (in the same order)
     quint64 m_closeAfterRequest = 0; // close after this one (0: keep alive)
+    // Offsets in the connection's byte stream: inspected up to, read out of the socket up to,
+    // and the ends of the complete requests left to QtHttpServer, in order.
+    qint64 m_inspectedTo = 0;
+    qint64 m_consumedTo = 0;
+    std::deque<qint64> m_endsForQt;
+    struct Refusal
+    {
+        int status;
+        QByteArray reason;
+        QByteArray extraHeaders;
+    };
+    std::optional<Refusal> m_refusal; // for the first request
     std::deque<Owed> m_owed;
     quint64 m_nextPlace = 0;
     QTimer m_timer;

@@ -1,5 +1,6 @@
 #include "guardedtcpserver.h"
 
+#include "access/accesscontrol.h"
 #include "connectionbudget.h"
 #include "httpreply.h"
 #include "logcategories.h"
@@ -9,9 +10,9 @@
 #include <QTcpSocket>
 
 GuardedTcpServer::GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
-                                   ServerMetrics &metrics, ConnectionGuard::FastLane fastLane,
-                                   QObject *parent)
-    : QTcpServer(parent), m_limits(limits), m_budget(budget), m_metrics(metrics),
+                                   AccessControl &access, ServerMetrics &metrics,
+                                   ConnectionGuard::FastLane fastLane, QObject *parent)
+    : QTcpServer(parent), m_limits(limits), m_budget(budget), m_access(access), m_metrics(metrics),
       m_fastLane(std::move(fastLane))
 {}
 
@@ -41,6 +42,12 @@ void GuardedTcpServer::incomingConnection(qintptr socketDescriptor)
     }
     // Small writes (SSE greetings, 204s) go out at once, as Go's net/http does.
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    new ConnectionGuard(socket, m_limits, m_budget, m_metrics, m_fastLane);
+    auto *guard = new ConnectionGuard(socket, m_limits, m_budget, m_metrics, m_fastLane);
+    if (const auto refused = m_access.admitConnection(socket->peerAddress())) {
+        // Never QtHttpServer's: its request is answered with the refusal, then it is closed.
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        guard->refuseFirstRequest(refused->status, refused->reason, refused->headerLines());
+        return;
+    }
     addPendingConnection(socket);
 }

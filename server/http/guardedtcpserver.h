@@ -4,12 +4,14 @@
 
 #include <QTcpServer>
 
+class AccessControl;
 class ConnectionBudget;
 class ServerMetrics;
 
 // A listening socket handed to QtHttpServer: it keeps the number of open connections within
 // the budget (beyond it a connection gets 503 and is closed, so the process never runs out of
-// file descriptors, where 6.4's listener would spin) and puts a ConnectionGuard on every socket
+// file descriptors, where 6.4's listener would spin), refuses a client opening connections
+// faster than its limit (429), and puts a ConnectionGuard on every socket
 // before QtHttpServer sees it.
 class GuardedTcpServer : public QTcpServer
 {
@@ -17,8 +19,8 @@ class GuardedTcpServer : public QTcpServer
 
 public:
     GuardedTcpServer(const ConnectionGuard::Limits &limits, ConnectionBudget &budget,
-                     ServerMetrics &metrics, ConnectionGuard::FastLane fastLane,
-                     QObject *parent = nullptr);
+                     AccessControl &access, ServerMetrics &metrics,
+                     ConnectionGuard::FastLane fastLane, QObject *parent = nullptr);
 
 protected:
     void incomingConnection(qintptr socketDescriptor) override;
@@ -26,6 +28,7 @@ protected:
 private:
     const ConnectionGuard::Limits m_limits;
     ConnectionBudget &m_budget;
+    AccessControl &m_access;
     ServerMetrics &m_metrics;
     const ConnectionGuard::FastLane m_fastLane;
     qint64 m_refusedSinceLastLog = 0;

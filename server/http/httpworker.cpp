@@ -17,7 +17,7 @@ HttpWorker::HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::
         [&] {
             auto *api = new ApiServer(services, m_context);
             auto *listener = new GuardedTcpServer(
-                limits, services.budget, services.metrics,
+                limits, services.budget, services.access, services.metrics,
                 [api](const ConnectionGuard::RawRequest &request, QTcpSocket *socket) {
                     return api->answerDirectly(request, socket);
                 });

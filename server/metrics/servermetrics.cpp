@@ -144,6 +144,12 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
     header(out, "goop_sse_subscribers_dropped_total", "counter",
            "Event streams closed because their client stopped reading.");
     sample(out, "goop_sse_subscribers_dropped_total", {}, double(gauges.subscribersDropped));
+    header(out, "goop_stream_backlog_bytes", "gauge",
+           "Memory held for events that streams (SSE and WebSocket) have not taken yet.");
+    sample(out, "goop_stream_backlog_bytes", {}, double(gauges.backlogBytes));
+    header(out, "goop_stream_backlog_max_bytes", "gauge",
+           "The most all streams may hold together (--max-backlog-total).");
+    sample(out, "goop_stream_backlog_max_bytes", {}, double(gauges.maxBacklogBytes));
 
     header(out, "goop_websocket_connections", "gauge", "Open WebSocket connections (/ws).");
     sample(out, "goop_websocket_connections", {}, double(gauges.webSockets));
@@ -161,6 +167,22 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
     sample(out, "goop_websocket_probes_total", {}, load(m_webSocketProbes));
     header(out, "goop_punch_hints_total", "counter", "Punch hints sent (one per target).");
     sample(out, "goop_punch_hints_total", {}, double(gauges.punchHints));
+
+    const auto limitLabel = [](size_t i) {
+        return QByteArray("limit=\"") + AccessControl::limitName(AccessControl::Limit(i)) + '"';
+    };
+    header(out, "goop_limited_total", "counter",
+           "Requests refused by a per-client limit (429), and failed operator logins.");
+    for (size_t i = 0; i < AccessControl::limitCount; ++i)
+        sample(out, "goop_limited_total", limitLabel(i), double(gauges.access.refused[i]));
+    header(out, "goop_limit_keys", "gauge",
+           "Clients (addresses or peer IDs) each per-client limit holds state for.");
+    for (size_t i = 0; i < AccessControl::limitCount; ++i)
+        sample(out, "goop_limit_keys", limitLabel(i), double(gauges.access.held[i]));
+    header(out, "goop_websocket_messages_limited_total", "counter",
+           "Presence messages on WebSockets dropped by a per-client publish limit.");
+    sample(out, "goop_websocket_messages_limited_total", {},
+           double(gauges.webSocketMessagesLimited));
 
     header(out, "goop_connections", "gauge", "Open connections, event streams included.");
     sample(out, "goop_connections", {}, double(gauges.connections));

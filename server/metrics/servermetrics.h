@@ -1,5 +1,6 @@
 #pragma once
 
+#include "access/accesscontrol.h"
 #include "presencemessage.h"
 
 #include <QByteArray>
@@ -42,12 +43,17 @@ public:
         qint64 subscribersDropped = 0;
         qint64 eventsDelivered = 0;
         qint64 expiries = 0;
+        qint64 backlogBytes = 0;    // held for streams that fall behind
+        qint64 maxBacklogBytes = 0; // --max-backlog-total
 
         qint64 webSockets = 0;
         qint64 webSocketsDropped = 0;
         qint64 webSocketFramesSent = 0;       // events and hints, one per WebSocket
         qint64 webSocketMessagesReceived = 0; // presence messages in text frames
         qint64 punchHints = 0;
+        qint64 webSocketMessagesLimited = 0; // dropped by a per-client publish limit
+
+        AccessControl::Counts access; // per-client limits
 
         // With --redis: the backplane's state and counters (RedisBackplane::gauges()).
         struct Cluster
@@ -78,8 +84,8 @@ public:
     QByteArray render(const Gauges &gauges) const;
 
 private:
-    static constexpr std::array<int, 16> trackedStatuses = {101, 200, 204, 304, 400, 404, 405, 408,
-                                                            411, 413, 417, 425, 429, 431, 503, 505};
+    static constexpr std::array<int, 17> trackedStatuses = {
+        101, 200, 204, 304, 400, 401, 404, 405, 408, 411, 413, 417, 425, 429, 431, 503, 505};
     static constexpr std::array<double, 11> bucketBounds = {
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0};
     static constexpr size_t routeCount = size_t(Route::Count);

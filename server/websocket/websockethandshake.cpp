@@ -1,5 +1,7 @@
 #include "websockethandshake.h"
 
+#include "headerlines.h"
+
 #include <QCryptographicHash>
 #include <QList>
 #include <QUrlQuery>
@@ -12,22 +14,6 @@ bool hasToken(QByteArrayView list, QByteArrayView token)
         if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0)
             return true;
     return false;
-}
-
-// The value of the first header named `name`, trimmed; null when there is none.
-QByteArray headerValue(QByteArrayView headerLines, QByteArrayView name)
-{
-    for (qsizetype start = 0; start < headerLines.size();) {
-        qsizetype end = headerLines.indexOf('\n', start);
-        if (end < 0)
-            end = headerLines.size();
-        const QByteArrayView line = headerLines.sliced(start, end - start);
-        const qsizetype colon = line.indexOf(':');
-        if (colon > 0 && line.first(colon).compare(name, Qt::CaseInsensitive) == 0)
-            return line.sliced(colon + 1).trimmed().toByteArray();
-        start = end + 1;
-    }
-    return {};
 }
 
 } // namespace
@@ -49,12 +35,12 @@ std::variant<QByteArray, Refusal> validate(QByteArrayView method, QByteArrayView
 {
     if (method != "GET")
         return Refusal{405, "method not allowed"};
-    if (!hasToken(headerValue(headerLines, "Upgrade"), "websocket") ||
-        !hasToken(headerValue(headerLines, "Connection"), "upgrade"))
+    if (!hasToken(HeaderLines::value(headerLines, "Upgrade"), "websocket") ||
+        !hasToken(HeaderLines::value(headerLines, "Connection"), "upgrade"))
         return Refusal{400, "bad request: not a WebSocket upgrade"};
-    if (headerValue(headerLines, "Sec-WebSocket-Version") != "13")
+    if (HeaderLines::value(headerLines, "Sec-WebSocket-Version") != "13")
         return Refusal{400, "bad request: unsupported WebSocket version"};
-    QByteArray key = headerValue(headerLines, "Sec-WebSocket-Key");
+    QByteArray key = HeaderLines::value(headerLines, "Sec-WebSocket-Key");
     if (QByteArray::fromBase64(key, QByteArray::AbortOnBase64DecodingErrors).size() != 16)
         return Refusal{400, "bad request: bad Sec-WebSocket-Key"};
     return key;

@@ -1,5 +1,6 @@
 #include "websocketpeers.h"
 
+#include "access/accesscontrol.h"
 #include "eventhub.h"
 #include "logcategories.h"
 #include "presenceservice.h"
@@ -9,33 +10,33 @@
 #include <QTimer>
 
 WebSocketPeers::WebSocketPeers(const Options &options, PresenceService &presence, EventHub &events,
-                               QObject *parent)
-    : QObject(parent), m_options(options), m_presence(presence), m_events(events)
+                               AccessControl &access, QObject *parent)
+    : QObject(parent), m_options(options), m_presence(presence), m_events(events), m_access(access)
 {}
 
 WebSocketPeers::Admission WebSocketPeers::admit(const QByteArray &peerId,
-                                                const QHostAddress &address) const
+                                                const QHostAddress &client) const
 {
     if (!m_presence.lastSeenOf(peerId))
         return Admission::UnknownPeer;
     QMutexLocker locker(&m_mutex);
     // A redial that replaces the peer's own connection from the same address takes no new place.
     const auto current = m_byPeer.constFind(peerId);
-    const bool replacesOwn =
-        current != m_byPeer.cend() && m_connections.value(current.value()).address == address;
-    if (m_options.maxPerAddress > 0 && !replacesOwn &&
-        m_perAddress.value(address) >= m_options.maxPerAddress)
+    if (current != m_byPeer.cend() && m_connections.value(current.value()).address == client)
+        return Admission::Redial;
+    if (m_options.maxPerAddress > 0 && m_perAddress.value(client) >= m_options.maxPerAddress)
         return Admission::TooManyFromAddress;
     return Admission::Admitted;
 }
 
-void WebSocketPeers::attach(const QByteArray &peerId, const QHostAddress &address,
-                            SocketIo::Handle socket, const QByteArray &greeting)
+void WebSocketPeers::attach(const QByteArray &peerId, const QHostAddress &client,
+                            SocketIo::Handle socket, const QByteArray &greeting,
+                            const std::shared_ptr<void> &place)
 {
     QMutexLocker locker(&m_mutex);
-    const quint64 stream = m_events.subscribeWebSocket(socket, greeting);
-    m_connections.insert(stream, Connection{peerId, address});
-    ++m_perAddress[address];
+    const quint64 stream = m_events.subscribeWebSocket(socket, greeting, place);
+    m_connections.insert(stream, Connection{peerId, client});
+    ++m_perAddress[client];
     const auto older = m_byPeer.find(peerId);
     if (older != m_byPeer.end()) {
         m_connections[older.value()].replaced = true;
@@ -47,16 +48,32 @@ void WebSocketPeers::attach(const QByteArray &peerId, const QHostAddress &addres
         m_byPeer.insert(peerId, stream);
         Q_EMIT peerConnectedChanged(peerId, true);
         qCInfo(lcWebSocket, "peer %s on a WebSocket from %s", goQuoted(peerId).constData(),
-               qPrintable(address.toString()));
+               qPrintable(client.toString()));
     }
 }
 
-void WebSocketPeers::received(quint64, const QByteArray &text)
+void WebSocketPeers::received(quint64 stream, const QByteArray &text)
 {
     m_messagesReceived.fetch_add(1, std::memory_order_relaxed);
+    QHostAddress client;
+    {
+        QMutexLocker locker(&m_mutex);
+        client = m_connections.value(stream).address;
+    }
+    // A WebSocket has no answer to give: a publish over a limit is dropped (and counted).
+    if (m_access.admitPublishFrom(client)) {
+        m_messagesLimited.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     auto parsed = PresenceMessage::parse(text);
-    if (auto *message = std::get_if<PresenceMessage>(&parsed))
-        m_presence.publish(std::move(*message));
+    auto *message = std::get_if<PresenceMessage>(&parsed);
+    if (!message)
+        return;
+    if (m_access.admitPublishOf(client, message->peerId)) {
+        m_messagesLimited.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    m_presence.publish(std::move(*message));
 }
 
 void WebSocketPeers::closed(quint64 stream)

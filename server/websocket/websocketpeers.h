@@ -11,16 +11,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 
+class AccessControl;
 class EventHub;
 class PresenceService;
 
 // The peers on a WebSocket (PROTOCOL.md, "GET /ws"): which peers may connect, one connection
 // per peer (a second replaces the first, and the replaced one announces nothing), a cap per
-// client address, the text frames they send, and what their connections' end means. Where the
-// current server announces `offline` at once whenever a connection ends (so peers flap on every
-// reconnect), a peer here is announced gone only when it has neither come back nor published
-// within a grace period; it stays known meanwhile, so that its redial is admitted at once.
+// client address, the text frames they send (publishes, under the same per-client limits as
+// POST /publish), and what their connections' end means. Where the current server announces
+// `offline` at once whenever a connection ends (so peers flap on every reconnect), a peer here is
+// announced gone only when it has neither come back nor published within a grace period; it stays
+// known meanwhile, so that its redial is admitted at once.
 //
 // Thread-safe: HTTP threads admit and attach, writer threads report frames and ends; the grace
 // timers run in the thread the object lives in.
@@ -36,20 +39,22 @@ public:
     };
 
     WebSocketPeers(const Options &options, PresenceService &presence, EventHub &events,
-                   QObject *parent = nullptr);
+                   AccessControl &access, QObject *parent = nullptr);
 
     enum class Admission
     {
         Admitted,
+        Redial,            // the peer's own connection from the same client, to be replaced
         UnknownPeer,       // 425: it must publish first
         TooManyFromAddress // 429
     };
-    Admission admit(const QByteArray &peerId, const QHostAddress &address) const;
+    Admission admit(const QByteArray &peerId, const QHostAddress &client) const;
 
-    // Takes over an upgraded connection (`greeting`: the 101 answer) for `peerId`, replacing the
-    // peer's older connection, if any, without a word to anyone else.
-    void attach(const QByteArray &peerId, const QHostAddress &address, SocketIo::Handle socket,
-                const QByteArray &greeting);
+    // Takes over an upgraded connection (`greeting`: the 101 answer) from `client` for
+    // `peerId`, replacing the peer's older connection, if any, without a word to anyone else.
+    // `place` (the client's place for a stream) is held until the connection ends.
+    void attach(const QByteArray &peerId, const QHostAddress &client, SocketIo::Handle socket,
+                const QByteArray &greeting, const std::shared_ptr<void> &place);
 
     // From the event hub's writers: a text frame (handled like a POST /publish body; an invalid
     // one is dropped silently), and the end of a connection.
@@ -62,6 +67,7 @@ public:
     bool sendTo(const QByteArray &peerId, const QByteArray &frame);
     int count() const;
     qint64 messagesReceived() const { return m_messagesReceived.load(); }
+    qint64 messagesLimited() const { return m_messagesLimited.load(); }
 
 Q_SIGNALS:
     // A peer got its first WebSocket here, or lost its last one (a replacement is neither).
@@ -84,9 +90,11 @@ private:
     const Options m_options;
     PresenceService &m_presence;
     EventHub &m_events;
+    AccessControl &m_access;
     mutable QMutex m_mutex;
     QHash<quint64, Connection> m_connections; // by stream id; guarded by m_mutex
     QHash<QByteArray, quint64> m_byPeer;      // the current connection; guarded by m_mutex
     QHash<QHostAddress, int> m_perAddress;    // guarded by m_mutex
     std::atomic<qint64> m_messagesReceived{0};
+    std::atomic<qint64> m_messagesLimited{0};
 };

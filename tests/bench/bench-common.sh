@@ -69,12 +69,18 @@ record_run_facts() {
 # start_server ours|reference LABEL: a fresh process on a fresh port (sets PORT, SERVER_PID).
 # Both log to a file at their defaults: the reference logs every publish, ours (info) every
 # registration, offline and expiry but not the heartbeat updates (those are debug).
+OURS_UNLIMITED=(--peer-publish-rate 1e9 --peer-publish-burst 1e9 --address-publish-rate 1e9
+                --address-publish-burst 1e9 --connection-rate 1e9 --connection-burst 1e9
+                --max-streams-per-address 0)
+
 start_server() {
     local which=$1 label=$2
     PORT=$(pick_port)
     local logfile=$WORK/logs/$which-$label.log
     if [[ $which == ours ]]; then
-        "$OURS" -addr "127.0.0.1:$PORT" 2>"$logfile" &
+        # The load comes from one address at rates no peer sends: the per-client limits are
+        # set out of reach, not off, so that their cost is in the figures.
+        "$OURS" -addr "127.0.0.1:$PORT" "${OURS_UNLIMITED[@]}" 2>"$logfile" &
     else
         "$REFERENCE" -addr "127.0.0.1:$PORT" 2>"$logfile" &
     fi

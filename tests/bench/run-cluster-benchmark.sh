@@ -223,10 +223,10 @@ spawn redis "$REDIS_PORT" redis-server --port "$REDIS_PORT" --save '' --appendon
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 for node in node1 node2 node3; do
     port=$(pick_port "${PORT[@]}")
-    spawn "$node" "$port" "$OURS" -addr "127.0.0.1:$port" --redis "$REDIS_URL"
+    spawn "$node" "$port" "$OURS" -addr "127.0.0.1:$port" --redis "$REDIS_URL" "${OURS_UNLIMITED[@]}"
 done
 port=$(pick_port "${PORT[@]}")
-spawn single "$port" "$OURS" -addr "127.0.0.1:$port"
+spawn single "$port" "$OURS" -addr "127.0.0.1:$port" "${OURS_UNLIMITED[@]}"
 for node in node1 node2 node3; do
     for _ in $(seq 100); do
         [[ $(metric "$node" goop_cluster_connected) == 1 ]] && break

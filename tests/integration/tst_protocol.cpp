@@ -371,7 +371,7 @@ private:
         return QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
     }
 
-    ServerProcess m_server;
+    ServerProcess m_server{ServerProcess::floodArguments()};
 };
 
 QTEST_GUILESS_MAIN(TestProtocol)

@@ -24,7 +24,7 @@ QString ChunkingProxy::baseUrl() const
 void ChunkingProxy::onConnection()
 {
     while (QTcpSocket *client = m_server.nextPendingConnection()) {
-        auto *pipe = new Pipe;
+        Pipe *pipe = m_pipes.emplace_back(std::make_unique<Pipe>()).get();
         pipe->client = client;
         client->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         pipe->upstream = new QTcpSocket(client);
@@ -41,7 +41,6 @@ void ChunkingProxy::onConnection()
                 pipe->client->disconnectFromHost();
         });
         connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
-        m_pipes.append(pipe);
     }
 }
 
@@ -49,9 +48,8 @@ void ChunkingProxy::pump()
 {
     static const int sizes[] = {1, 2, 3, 5, 7, 11, 13};
     for (auto it = m_pipes.begin(); it != m_pipes.end();) {
-        Pipe *pipe = *it;
+        Pipe *pipe = it->get();
         if (!pipe->client) {
-            delete pipe;
             it = m_pipes.erase(it);
             continue;
         }

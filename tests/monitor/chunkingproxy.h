@@ -6,6 +6,9 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include <memory>
+#include <vector>
+
 class QTcpSocket;
 
 // A loopback TCP relay in front of the real server that hands the server's bytes to the client
@@ -39,7 +42,7 @@ private:
 
     QTcpServer m_server;
     quint16 m_upstreamPort;
-    QList<Pipe *> m_pipes;
+    std::vector<std::unique_ptr<Pipe>> m_pipes; // a pipe's sockets are the server's children
     QTimer m_pump;
     bool m_paused = false;
     qint64 m_chunks = 0;

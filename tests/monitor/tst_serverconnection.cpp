@@ -7,10 +7,12 @@
 #include "serverprocess.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
@@ -348,6 +350,89 @@ private Q_SLOTS:
         QVERIFY(waitForState(connection, State::Connected, 20000));
     }
 #endif
+
+    // A server with --private: /peers.json is behind the operators' door.
+    void behindTheOperatorsDoor()
+    {
+        QTemporaryDir dir;
+        const auto secretFile = [&](const QString &name, const QByteArray &text) {
+            const QString path = dir.filePath(name);
+            QFile file(path);
+            if (file.open(QIODevice::WriteOnly))
+                file.write(text);
+            file.close();
+            file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+            return path;
+        };
+        ServerProcess server({"--admin-password-file",
+                              secretFile(QStringLiteral("password"), "monitor-door\n"),
+                              "--private"});
+        QVERIFY(server.start());
+        HttpClient http(server.port());
+        QVERIFY(publish(http, "online", peerId(1), QStringLiteral("private")));
+
+        // No credentials and nobody to ask: it says why, and keeps retrying.
+        {
+            MonitorSession session;
+            session.setBackoff(100, 200);
+            ServerConnection *connection = session.addServer(QUrl(server.baseUrl()));
+            QVERIFY(waitForState(connection, State::Reconnecting));
+            QVERIFY2(connection->lastError().contains(QLatin1String("401")),
+                     qPrintable(connection->lastError()));
+        }
+        // A credentials file (netrc, as curl reads it).
+        {
+            MonitorSession session;
+            QString error;
+            QVERIFY2(session.credentials().loadNetrc(
+                         secretFile(QStringLiteral("netrc"),
+                                    "machine elsewhere login admin password other\n"
+                                    "machine 127.0.0.1\n  login admin\n  password monitor-door\n"),
+                         &error),
+                     qPrintable(error));
+            ServerConnection *connection = session.addServer(QUrl(server.baseUrl()));
+            QVERIFY(waitForState(connection, State::Connected));
+            QVERIFY(session.peers()->rowOf(connection->server(), peerId(1)) >= 0);
+        }
+        // The prompt: a wrong password, asked again with that said, then the right one.
+        {
+            MonitorSession session;
+            session.setBackoff(100, 200);
+            QList<bool> asked;
+            session.setPasswordPrompt([&](const QString &, bool failedBefore) {
+                asked.append(failedBefore);
+                return std::optional<Credentials>(
+                    {QStringLiteral("admin"),
+                     asked.size() == 1 ? QStringLiteral("guess") : QStringLiteral("monitor-door")});
+            });
+            ServerConnection *connection = session.addServer(QUrl(server.baseUrl()));
+            QVERIFY(waitForState(connection, State::Connected));
+            QCOMPARE(asked, (QList<bool>{false, true}));
+            QVERIFY(session.peers()->rowOf(connection->server(), peerId(1)) >= 0);
+        }
+        // A cancelled prompt is not shown again for that server.
+        {
+            MonitorSession session;
+            session.setBackoff(100, 200);
+            int asked = 0;
+            session.setPasswordPrompt([&](const QString &, bool) {
+                ++asked;
+                return std::optional<Credentials>();
+            });
+            ServerConnection *connection = session.addServer(QUrl(server.baseUrl()));
+            QVERIFY(waitForState(connection, State::Reconnecting));
+            QTest::qWait(1000); // several retries
+            QCOMPARE(asked, 1);
+        }
+        // A credentials file everyone can read is refused.
+        QString error;
+        CredentialStore store;
+        const QString loose =
+            secretFile(QStringLiteral("loose"), "default login admin password x\n");
+        QFile(loose).setPermissions(QFileDevice::ReadOwner | QFileDevice::ReadOther);
+        QVERIFY(!store.loadNetrc(loose, &error));
+        QVERIFY2(error.contains(QLatin1String("every user")), qPrintable(error));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestServerConnection)

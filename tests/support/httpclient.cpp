@@ -19,7 +19,9 @@ bool HttpClient::Response::hasHeader(QByteArrayView name) const
     return false;
 }
 
-HttpClient::HttpClient(quint16 port) : m_port(port), m_socket(new QTcpSocket) {}
+HttpClient::HttpClient(quint16 port, const QHostAddress &from)
+    : m_port(port), m_from(from), m_socket(new QTcpSocket)
+{}
 
 HttpClient::~HttpClient()
 {
@@ -32,6 +34,8 @@ bool HttpClient::ensureConnected()
         return true;
     m_socket->abort();
     m_buffer.clear();
+    if (!m_from.isNull())
+        m_socket->bind(m_from);
     m_socket->connectToHost(QHostAddress::LocalHost, m_port);
     return m_socket->waitForConnected(5000);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QList>
 #include <QPair>
 
@@ -20,7 +21,9 @@ public:
         bool hasHeader(QByteArrayView name) const;
     };
 
-    explicit HttpClient(quint16 port);
+    // `from`: the local address to connect from (127.0.0.2 ... make distinct clients on one
+    // machine); null for any.
+    explicit HttpClient(quint16 port, const QHostAddress &from = {});
     ~HttpClient();
 
     Response get(const QByteArray &path) { return request("GET", path); }
@@ -42,6 +45,7 @@ private:
     Response readResponse(bool headRequest, int timeoutMs);
 
     quint16 m_port;
+    QHostAddress m_from;
     class QTcpSocket *m_socket;
     QByteArray m_buffer;
 };

@@ -29,6 +29,13 @@ public:
     bool waitForLog(QByteArrayView text, int timeoutMs = 5000);
 
     static QString binary() { return QStringLiteral(GOOP_RENDEZVOUS_BINARY); }
+    // For a test that publishes or connects far faster than any peer (one peer's events by
+    // the thousand, from one address): the per-client rate limits off.
+    static QStringList floodArguments()
+    {
+        return {"--peer-publish-rate", "0", "--address-publish-rate", "0",
+                "--connection-rate",   "0"};
+    }
 
 private:
     QProcess m_process;

@@ -18,16 +18,16 @@ import asyncio
 import http.client
 import json
 import os
-import re
 import shutil
 import ssl
 import subprocess
 import sys
 import tempfile
-import time
-from socket import create_server
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import proxies  # noqa: E402
 
 PEER = "12D3KooWToday"
 HEARTBEATS = 20
@@ -35,13 +35,8 @@ OTHER_EVENTS = 50
 
 
 def start_server(binary, *extra):
-    process = subprocess.Popen([binary, "-addr", "127.0.0.1:0", "--ws-ping", "300ms", *extra],
-                               stderr=subprocess.PIPE, text=True)
-    for line in process.stderr:
-        match = re.search(r"listening on http://[^\s:]+:(\d+)", line)
-        if match:
-            return process, int(match.group(1))
-    raise SystemExit("the server did not start")
+    # Short pings; the scenarios publish far faster than a peer does: the per-peer limit off.
+    return proxies.start_server(binary, "--ws-ping", "300ms", "--peer-publish-rate", "0", *extra)
 
 
 class Endpoint:
@@ -168,7 +163,7 @@ async def through_tls(binary):
         return ["caddy is missing (./install-deps.sh)"]
     server, port = start_server(binary)
     with tempfile.TemporaryDirectory() as home:
-        tls_port = free_port()
+        tls_port = proxies.free_port()
         caddyfile = os.path.join(home, "Caddyfile")
         with open(caddyfile, "w") as out:
             out.write("{\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n}\n"
@@ -196,65 +191,30 @@ async def through_nginx(binary):
     """Through nginx configured by docs/nginx.conf.example itself (its upstream, headers and
     locations, /ws included), only moved to a loopback port without TLS: if the example does
     not carry WebSocket upgrades, this fails."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(nginx):
-        return ["nginx is missing (./install-deps.sh)"]
-    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
-                           "nginx.conf.example")
     server, port = start_server(binary)
-    with tempfile.TemporaryDirectory() as prefix:
-        proxy_port, redirect_port = free_port(), free_port()
-        config = []
-        for line in open(example, encoding="utf-8"):
-            stripped = line.strip()
-            if stripped.startswith(("ssl_certificate", "listen [::]")):
-                continue
-            line = line.replace("server 127.0.0.1:8787 ", f"server 127.0.0.1:{port} ")
-            line = line.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{proxy_port};")
-            line = line.replace("listen 80;", f"listen 127.0.0.1:{redirect_port};")
-            config.append(line)
-        conf = os.path.join(prefix, "nginx.conf")
-        with open(conf, "w") as out:
-            out.write(f"daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\n"
-                      f"error_log {prefix}/error.log;\nevents {{}}\nhttp {{\n"
-                      f"access_log off;\nclient_body_temp_path {prefix};\n"
-                      f"proxy_temp_path {prefix};\n" + "".join(config) + "}\n")
-        proxy = subprocess.Popen([nginx, "-p", prefix, "-c", conf], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
+    try:
+        with proxies.nginx_from_example(port) as proxy_port:
+            if proxy_port is None:
+                return ["nginx is missing (./install-deps.sh)"]
             endpoint = healthy(lambda: Endpoint(proxy_port))
             if not endpoint:
-                return ["nginx with the example's configuration did not come up: " +
-                        open(os.path.join(prefix, "error.log")).read()[-500:]]
+                return ["nginx with the example's configuration did not come up"]
             return await connects_and_stays(endpoint, "through nginx: ")
-        finally:
-            proxy.terminate()
-            proxy.wait(5)
-            server.terminate()
-            server.wait(5)
+    finally:
+        proxies.stop(server)
 
 
-def healthy(make_endpoint, seconds=10):
+def healthy(make_endpoint, seconds=30):
     """The endpoint `make_endpoint` gives (None: not yet) once /healthz answers 200 through
     it, as a proxy in front comes up; None if it did not in time."""
-    for _ in range(seconds * 10):
+    found = []
+
+    def connect():
         endpoint = make_endpoint()
-        if endpoint:
-            try:
-                connection = endpoint.connection()
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return endpoint
-            except OSError:
-                pass
-        time.sleep(0.1)
-    return None
+        found[:] = [endpoint] if endpoint else []
+        return endpoint.connection() if endpoint else None
 
-
-def free_port():
-    """A loopback port nobody listens on (bound, then released for a proxy to take)."""
-    with create_server(("127.0.0.1", 0)) as listener:
-        return listener.getsockname()[1]
+    return found[0] if proxies.wait_healthy(connect, seconds) else None
 
 
 async def follow_sse(port, received, stop):
