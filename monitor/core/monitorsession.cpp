@@ -181,6 +181,8 @@ void MonitorSession::onStateChanged(ServerConnection *connection, ServerConnecti
     QString text = ServerConnection::stateName(state);
     if (state == ServerConnection::State::Reconnecting)
         text += tr(" in %1 ms: %2").arg(connection->retryDelay()).arg(connection->lastError());
+    else if (state == ServerConnection::State::Connected)
+        text += QStringLiteral(" (%1)").arg(connection->startedHow());
     logConnection(server, text);
     m_peers->setServerReachable(server, state == ServerConnection::State::Connected);
     Q_EMIT serverStateChanged(connection);

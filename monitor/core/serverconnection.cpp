@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -84,10 +85,13 @@ QString ServerConnection::stateName(State state)
     return {};
 }
 
-QNetworkReply *ServerConnection::get(const QString &path, const QByteArray &accept)
+QNetworkReply *ServerConnection::get(const QString &path, const QByteArray &accept,
+                                     const QByteArray &lastEventId)
 {
     QNetworkRequest request(QUrl(m_server + path));
     request.setRawHeader("Accept", accept);
+    if (!lastEventId.isEmpty())
+        request.setRawHeader("Last-Event-ID", lastEventId);
     request.setRawHeader("Cache-Control", "no-cache");
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
                          QNetworkRequest::AlwaysNetwork);
@@ -104,10 +108,14 @@ void ServerConnection::connectNow()
     dropReplies();
     m_parser.reset();
     m_heldBack.clear();
+    m_streamSnapshot.reset();
+    m_startedHow.clear();
+    m_resumed = false;
     m_streamLive = false;
     m_snapshotApplied = false;
-    qCDebug(lcConnection, "%s: opening the event stream", qPrintable(m_server));
-    m_stream = get(QStringLiteral("/events"), "text/event-stream");
+    qCDebug(lcConnection, "%s: opening the event stream (after %s)", qPrintable(m_server),
+            m_lastEventId.isEmpty() ? "nothing" : m_lastEventId.constData());
+    m_stream = get(QStringLiteral("/events?snapshot=1"), "text/event-stream", m_lastEventId);
     connect(m_stream, &QNetworkReply::readyRead, this, &ServerConnection::onStreamData);
     connect(m_stream, &QNetworkReply::finished, this, &ServerConnection::onStreamFinished);
     // The watchdog also bounds the connect itself: a host that accepts and never answers.
@@ -124,15 +132,19 @@ void ServerConnection::onStreamData()
             fail(tr("/events answered HTTP %1 (%2)").arg(status).arg(QString::fromLatin1(type)));
             return;
         }
-        // The server subscribes us before writing the first bytes (`: ok`), so a snapshot
-        // requested from here on cannot miss an event: each one is either in it or after it
-        // in the stream (or both, which applying in order makes harmless).
         m_streamLive = true;
+        m_resumable = m_stream->hasRawHeader("X-Goop-Resume");
         Q_EMIT streamOpened();
         if (!m_stream)
             return;
-        m_snapshot = get(QStringLiteral("/peers.json"), "application/json");
-        connect(m_snapshot, &QNetworkReply::finished, this, &ServerConnection::onSnapshotFinished);
+        if (!m_resumable) {
+            // The server subscribes us before writing the first bytes (`: ok`), so a snapshot
+            // requested from here on cannot miss an event: each one is either in it or after
+            // it in the stream (or both, which applying in order makes harmless).
+            m_snapshot = get(QStringLiteral("/peers.json"), "application/json");
+            connect(m_snapshot, &QNetworkReply::finished, this,
+                    &ServerConnection::onSnapshotFinished);
+        }
     }
     const auto events = m_parser.feed(m_stream->readAll());
     for (const auto &event : events)
@@ -142,9 +154,12 @@ void ServerConnection::onStreamData()
 void ServerConnection::handleEvent(const SseParser::Event &event)
 {
     // Peers in the field read each data: line as one message whatever the event type; an
-    // `event:` name other than the default is not ours.
-    if (event.type != "message")
+    // `event:` name other than the default is not a presence message.
+    if (event.type != "message") {
+        if (m_resumable)
+            handleMarker(event);
         return;
+    }
     // The server's own JSON: its `verified` is kept, not dropped as a peer's would be.
     const auto parsed = PresenceMessage::parse(event.data, PresenceMessage::Source::Server);
     const auto *message = std::get_if<PresenceMessage>(&parsed);
@@ -156,10 +171,51 @@ void ServerConnection::handleEvent(const SseParser::Event &event)
     }
     m_lastEventMs = QDateTime::currentMSecsSinceEpoch();
     PeerRecord record = PeerRecord::fromMessage(*message, m_server, m_lastEventMs);
-    if (m_snapshotApplied)
+    if (m_streamSnapshot) {
+        m_streamSnapshot->append(std::move(record));
+    } else if (m_snapshotApplied) {
+        if (!event.id.isEmpty())
+            m_lastEventId = event.id;
         Q_EMIT peerEvent(record);
-    else
+    } else {
         m_heldBack.append(std::move(record));
+    }
+}
+
+void ServerConnection::handleMarker(const SseParser::Event &event)
+{
+    const QJsonObject info = QJsonDocument::fromJson(event.data).object();
+    if (event.type == "reset") {
+        qCInfo(lcConnection, "%s: cannot resume after %s (%s): a snapshot follows",
+               qPrintable(m_server), m_lastEventId.constData(),
+               qPrintable(info.value(QLatin1String("reason")).toString()));
+        m_lastEventId.clear();
+    } else if (event.type == "snapshot") {
+        m_streamSnapshot.emplace();
+    } else if (event.type == "live" && m_streamSnapshot) {
+        const QList<PeerRecord> peers = *std::exchange(m_streamSnapshot, std::nullopt);
+        m_lastEventId = event.id;
+        qCInfo(lcConnection, "%s: snapshot of %lld peers at event %s", qPrintable(m_server),
+               static_cast<long long>(peers.size()), m_lastEventId.constData());
+        Q_EMIT snapshotLoaded(peers);
+        goLive(tr("from a snapshot"));
+    } else if (event.type == "resumed") {
+        const int replayed = info.value(QLatin1String("replayed")).toInt();
+        qCInfo(lcConnection, "%s: resumed after event %s, %d missed events replayed",
+               qPrintable(m_server), m_lastEventId.constData(), replayed);
+        goLive(tr("resumed, %n missed event(s) replayed", nullptr, replayed), true);
+    }
+}
+
+void ServerConnection::goLive(const QString &how, bool resumed)
+{
+    m_snapshotApplied = true;
+    m_startedHow = how;
+    m_resumed = resumed;
+    m_backoffMs = m_firstBackoffMs;
+    m_lastError.clear();
+    m_signedIn = false;
+    setState(State::Connected);
 }
 
 void ServerConnection::onStreamFinished()
@@ -201,10 +257,7 @@ void ServerConnection::onSnapshotFinished()
     const QList<PeerRecord> heldBack = std::exchange(m_heldBack, {});
     for (const auto &record : heldBack)
         Q_EMIT peerEvent(record);
-    m_backoffMs = m_firstBackoffMs;
-    m_lastError.clear();
-    m_signedIn = false;
-    setState(State::Connected);
+    goLive(tr("from /peers.json"));
 }
 
 void ServerConnection::signIn(QNetworkReply *, QAuthenticator *authenticator)

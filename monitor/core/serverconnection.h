@@ -10,15 +10,20 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <optional>
+
 class QAuthenticator;
 class QNetworkAccessManager;
 class QNetworkReply;
 
-// Follows one rendezvous server: opens /events, and once the stream is live loads /peers.json,
-// holding back the events that arrive meanwhile and handing them out after the snapshot, so
-// that nothing falls between the two. Any failure (refused, closed stream, HTTP error, bad
-// JSON, a stream silent for longer than the heartbeat allows) starts over after a back-off of
-// 250 ms doubling to 8 s, with a fresh snapshot.
+// Follows one rendezvous server: opens /events?snapshot=1, which starts with the peers online
+// and goes on with every event after them, and after a reconnect resumes after the last event
+// it had (Last-Event-ID): the missed events come first, and only when the server cannot (it
+// restarted, or the monitor was away too long) a fresh snapshot. A server that does neither
+// (it does not send X-Goop-Resume) is followed the old way: /events, then /peers.json, with
+// the events that arrive meanwhile held back and handed out after it. Any failure (refused,
+// closed stream, HTTP error, bad JSON, a stream silent for longer than the heartbeat allows)
+// reconnects after a back-off of 250 ms doubling to 8 s.
 class ServerConnection : public QObject
 {
     Q_OBJECT
@@ -56,6 +61,11 @@ public:
     int retryDelay() const { return m_retryDelayMs; }    // of the pending retry
     qint64 lastEventMs() const { return m_lastEventMs; } // 0 until the first message
     qint64 malformedEvents() const { return m_malformedEvents; }
+    // How the current connection started: "resumed, 3 missed events replayed", "from a
+    // snapshot"...; empty while not connected.
+    QString startedHow() const { return m_startedHow; }
+    bool resumed() const { return m_resumed; } // the current connection picked up where one broke
+    QByteArray lastEventId() const { return m_lastEventId; }
 
 Q_SIGNALS:
     void stateChanged(ServerConnection::State state);
@@ -73,11 +83,14 @@ private:
     void onStreamFinished();
     void onSnapshotFinished();
     void handleEvent(const SseParser::Event &event);
+    void handleMarker(const SseParser::Event &event);
+    void goLive(const QString &how, bool resumed = false);
     void fail(const QString &reason);
     void signIn(QNetworkReply *reply, QAuthenticator *authenticator);
     void dropReplies();
     void setState(State state);
-    QNetworkReply *get(const QString &path, const QByteArray &accept);
+    QNetworkReply *get(const QString &path, const QByteArray &accept,
+                       const QByteArray &lastEventId = {});
 
     QString m_server;
     CredentialProvider m_credentials;
@@ -87,6 +100,11 @@ private:
     QPointer<QNetworkReply> m_snapshot;
     SseParser m_parser;
     QList<PeerRecord> m_heldBack; // events that arrived before the snapshot was applied
+    bool m_resumable = false;     // the server numbers its events (X-Goop-Resume)
+    std::optional<QList<PeerRecord>> m_streamSnapshot; // being received on the stream
+    QByteArray m_lastEventId;                          // of the last event handed out
+    QString m_startedHow;
+    bool m_resumed = false;
     bool m_streamLive = false;
     bool m_snapshotApplied = false;
     bool m_running = false;

@@ -26,6 +26,8 @@ void ServerStatusLabel::refresh()
     QString text = QStringLiteral("<span style='color:%1'>&#9679;</span> <b>%2</b> %3")
                        .arg(QLatin1String(colour), m_connection->server().toHtmlEscaped(),
                             ServerConnection::stateName(state));
+    if (state == ServerConnection::State::Connected && m_connection->resumed())
+        text += tr(" · resumed");
     text += QStringLiteral(" · ") +
             PeerTableModel::peerCountText(m_peers->peerCount(m_connection->server()));
     if (m_connection->lastEventMs() > 0)

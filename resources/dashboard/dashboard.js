@@ -1,4 +1,4 @@
-// goop-rendezvous dashboard: one snapshot of /peers.json, then the /events stream.
+// goop-rendezvous dashboard: /events from a snapshot of the peers, resumed after a reconnect.
 //
 // Everything a peer sends goes into the page through textContent or attributes, never through
 // innerHTML. Events are queued and applied once per animation frame; rows are kept in a Map
@@ -356,12 +356,14 @@ function flush() {
 
   for (const item of batch) {
     if (item.snapshot) {
+      // The peers online now, as the events that announced them (the rows' last_seen and
+      // WebSocket flags come with the next /peers.json read).
       const seen = new Set();
-      for (const row of item.snapshot) {
-        if (typeof row.peer_id !== 'string') continue;
-        seen.add(row.peer_id);
-        const { peer, isNew } = upsert(row.peer_id, row, Number(row.last_seen) || item.at,
-          row.ws_connected === true);
+      for (const msg of item.snapshot) {
+        if (typeof msg.peerId !== 'string') continue;
+        seen.add(msg.peerId);
+        const ts = Number(msg.ts) || 0;
+        const { peer, isNew } = upsert(msg.peerId, msg, ts > 0 ? Math.min(ts, item.at) : item.at);
         if (isNew) peer.fromSnapshot = true;
       }
       for (const peer of [...peers.values()]) if (!seen.has(peer.id)) remove(peer);
@@ -438,43 +440,83 @@ function renderRates(now) {
 // ---------------------------------------------------------------- connection
 
 let source = null;
-let buffer = null; // events that arrived before the snapshot they follow
+let snapshot = null; // the peers of a snapshot being received, until it goes live
+let lastEventId = ''; // of the last event applied: a reconnect resumes after it
 let backoff = RECONNECT_MIN_MS;
 let everLive = false;
 let lossNoted = false;
 
-function setConnection(state, detail) {
+function setConnection(state, detail, label = state) {
   const box = $('connection');
   box.dataset.state = state;
   box.title = detail;
-  setText($('connection-text'), state);
+  setText($('connection-text'), label);
   $('peers-card').classList.toggle('is-stale', state === 'reconnecting');
 }
 
-// Opens /events first and only then loads /peers.json, holding back the events that arrive
-// meanwhile: the snapshot plus everything after it leaves no gap. The same happens after every
-// reconnect, because a restarted server has a new set of peers.
+// The stream starts with a snapshot of the peers (snapshot=1) and goes on with every event
+// after it, with no gap. After a reconnect it resumes after the last event applied; when the
+// server cannot (it restarted, or the page was away too long) it says so and sends a snapshot.
 function connect() {
-  const es = new EventSource('/events');
+  const query = lastEventId ? `snapshot=1&lastEventId=${encodeURIComponent(lastEventId)}` : 'snapshot=1';
+  const es = new EventSource(`/events?${query}`);
   source = es;
-  buffer = [];
+  snapshot = null;
   es.onopen = () => {
     backoff = RECONNECT_MIN_MS;
-    loadSnapshot(es);
+  };
+  const parse = (event) => {
+    try {
+      return JSON.parse(event.data);
+    } catch {
+      return null;
+    }
   };
   es.onmessage = (event) => {
     if (es !== source) return;
-    let msg;
-    try {
-      msg = JSON.parse(event.data);
-    } catch {
+    const msg = parse(event);
+    if (!msg) return;
+    if (snapshot) {
+      snapshot.push(msg);
       return;
     }
-    const item = { msg, at: Date.now() };
-    if (buffer) buffer.push(item);
-    else enqueue(item);
+    if (event.lastEventId) lastEventId = event.lastEventId;
+    enqueue({ msg, at: Date.now() });
   };
+  es.addEventListener('reset', (event) => {
+    if (es !== source) return;
+    const info = parse(event) || {};
+    systemNote(`The server could not resume the stream (${info.reason || 'no reason given'}): reloading the peers`);
+  });
+  es.addEventListener('snapshot', () => {
+    if (es === source) snapshot = [];
+  });
+  es.addEventListener('live', (event) => {
+    if (es !== source || !snapshot) return;
+    const at = Date.now();
+    enqueue({ snapshot, at });
+    const count = snapshot.length;
+    snapshot = null;
+    lastEventId = event.lastEventId;
+    wentLive(`${everLive ? 'Reconnected' : 'Connected'}: ${count} peer${count === 1 ? '' : 's'} online`,
+      `Following /events since ${clock(at)}`, 'live');
+    refreshTransports();
+  });
+  es.addEventListener('resumed', (event) => {
+    if (es !== source) return;
+    const replayed = (parse(event) || {}).replayed || 0;
+    wentLive(`Reconnected: resumed where the stream broke off, ${replayed} missed event${replayed === 1 ? '' : 's'} replayed`,
+      `Resumed at ${clock(Date.now())} after event ${lastEventId} (${replayed} replayed)`, 'live · resumed');
+  });
   es.onerror = () => connectionLost(es);
+}
+
+function wentLive(note, detail, label) {
+  everLive = true;
+  lossNoted = false;
+  setConnection('live', detail, label);
+  systemNote(note);
+  refreshLogs();
 }
 
 // EventSource retries on its own only sometimes (not after an HTTP error) and at its own pace;
@@ -495,29 +537,8 @@ function connectionLost(es) {
   setTimeout(connect, delay);
 }
 
-async function loadSnapshot(es) {
-  try {
-    const response = await fetch('/peers.json', { cache: 'no-store' });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const rows = await response.json();
-    if (es !== source) return;
-    const at = Date.now();
-    queue.push({ snapshot: Array.isArray(rows) ? rows : [], at }, ...buffer);
-    buffer = null;
-    scheduleFlush();
-    const wasLive = everLive;
-    everLive = true;
-    lossNoted = false;
-    setConnection('live', `Following /events since ${clock(at)}`);
-    systemNote(`${wasLive ? 'Reconnected' : 'Connected'}: ${rows.length} peer${rows.length === 1 ? '' : 's'} online`);
-    refreshLogs();
-  } catch {
-    connectionLost(es);
-  }
-}
-
-// Events do not say when a peer's WebSocket opens or closes; the rows do, so they are read
-// again now and then, for that alone.
+// Events do not say when a peer's WebSocket opens or closes, nor when the server last heard
+// from a peer before a snapshot; the rows do, so they are read again now and then, for that.
 async function refreshTransports() {
   if (document.hidden || !everLive) return;
   let rows;
@@ -532,9 +553,11 @@ async function refreshTransports() {
   const now = Date.now();
   for (const row of rows) {
     const peer = peers.get(row.peer_id);
+    if (!peer || !peer.row) continue;
     const ws = row.ws_connected === true;
-    if (!peer || !peer.row || peer.data.ws === ws) continue;
-    peer.data = peerFromMessage(peer.id, row, peer.data.lastSeen, ws);
+    const lastSeen = Math.max(peer.data.lastSeen, Number(row.last_seen) || 0);
+    if (peer.data.ws === ws && peer.data.lastSeen === lastSeen) continue;
+    peer.data = peerFromMessage(peer.id, row, lastSeen, ws);
     renderRow(peer, now);
   }
 }

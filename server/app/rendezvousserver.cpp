@@ -68,6 +68,9 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
           hubOptions(config), m_budget,
           {[this](quint64 stream, const QByteArray &text) { m_webSockets.received(stream, text); },
            [this](quint64 stream) { m_webSockets.closed(stream); }}),
+      m_history(config.history,
+                config.redisUrl.isEmpty() ? EventHistory::Order::Own : EventHistory::Order::Cluster,
+                m_events),
       m_webSockets(webSocketOptions(config), m_presence, m_events, m_access),
       m_punchHints(
           m_presence,
@@ -84,13 +87,17 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
     // Direct: called in the publishing thread under the presence lock, which keeps the order.
     connect(
         &m_presence, &PresenceService::eventAccepted, this,
-        [this](const QByteArray &json) { m_events.broadcastEvent(json); }, Qt::DirectConnection);
+        [this](const QByteArray &json, const QByteArray &entryId) {
+            m_history.append(json, entryId);
+        },
+        Qt::DirectConnection);
 #ifdef GOOP_HAVE_HIREDIS
     if (!config.redisUrl.isEmpty()) {
         QString error;
         m_backplane =
             std::make_unique<RedisBackplane>(*RedisUrl::parse(config.redisUrl, &error), m_presence);
         connect(m_backplane.get(), &RedisBackplane::resynchronised, this, [this] {
+            m_history.restartAt(m_backplane->streamPosition());
             for (const QByteArray &peerId : m_webSockets.connectedPeers())
                 markWebSocket(peerId, true);
         });
@@ -182,6 +189,7 @@ std::optional<QString> RendezvousServer::listen()
     limits.idleTimeout = m_config.idleTimeout;
     const ApiServer::Services services{m_presence,
                                        m_events,
+                                       m_history,
                                        m_webSockets,
                                        m_access,
                                        m_budget,
@@ -237,6 +245,7 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
     gauges.eventsDelivered = m_events.deliveredCount(EventHub::Kind::EventStream);
     gauges.backlogBytes = m_events.backlogBytes();
     gauges.maxBacklogBytes = m_config.maxTotalBacklogBytes;
+    gauges.history = m_history.stats();
     gauges.webSocketsDropped = m_events.droppedCount(EventHub::Kind::WebSocket);
     gauges.webSocketFramesSent = m_events.deliveredCount(EventHub::Kind::WebSocket);
     gauges.webSocketMessagesReceived = m_webSockets.messagesReceived();

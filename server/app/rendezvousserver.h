@@ -3,6 +3,7 @@
 #include "access/accesscontrol.h"
 #include "connectionbudget.h"
 #include "dashboardfiles.h"
+#include "eventhistory.h"
 #include "eventhub.h"
 #include "presenceservice.h"
 #include "punch/punchhints.h"
@@ -66,6 +67,7 @@ private:
     AccessControl m_access;
     PresenceService m_presence;
     EventHub m_events;
+    EventHistory m_history; // numbers, keeps and broadcasts every event of m_presence
     WebSocketPeers m_webSockets;
     PunchHints m_punchHints;
     DashboardFiles m_dashboard;

@@ -125,6 +125,19 @@ CommandLine CommandLine::parse(const QStringList &arguments,
                        "it a subscriber that falls further behind is disconnected. Default "
                        "268435456 (256 MiB)."),
         QStringLiteral("BYTES"));
+    const QCommandLineOption historyEvents(
+        QStringLiteral("history-events"),
+        QStringLiteral("Keep this many recent events for subscribers that reconnect with "
+                       "Last-Event-ID. Default 50000."),
+        QStringLiteral("N"));
+    const QCommandLineOption historyAge(
+        QStringLiteral("history-age"),
+        QStringLiteral("Keep recent events this long at most. Default 5m."),
+        QStringLiteral("DURATION"));
+    const QCommandLineOption historyBytes(
+        QStringLiteral("history-bytes"),
+        QStringLiteral("Keep recent events up to this much memory. Default 67108864 (64 MiB)."),
+        QStringLiteral("BYTES"));
     const QCommandLineOption threads(
         QStringLiteral("threads"),
         QStringLiteral(
@@ -232,6 +245,9 @@ CommandLine CommandLine::parse(const QStringList &arguments,
                        maxConnections,
                        backlog,
                        backlogTotal,
+                       historyEvents,
+                       historyAge,
+                       historyBytes,
                        threads,
                        wsPing,
                        wsTimeout,
@@ -309,6 +325,7 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         {&wsTimeout, &config.webSocketTimeout},
         {&wsGrace, &config.webSocketGrace},
         {&punchCooldown, &config.punchCooldown},
+        {&historyAge, &config.history.maxAge},
     };
     for (const auto &[option, target] : durations) {
         if (!parser.isSet(*option))
@@ -344,6 +361,12 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(backlogTotal, config.maxTotalBacklogBytes))
         return fail(
             QStringLiteral("invalid --max-backlog-total \"%1\"").arg(parser.value(backlogTotal)));
+    if (!positiveNumber(historyEvents, config.history.maxEvents))
+        return fail(
+            QStringLiteral("invalid --history-events \"%1\"").arg(parser.value(historyEvents)));
+    if (!positiveNumber(historyBytes, config.history.maxBytes))
+        return fail(
+            QStringLiteral("invalid --history-bytes \"%1\"").arg(parser.value(historyBytes)));
     const std::pair<const QCommandLineOption *, int *> caps[] = {
         {&wsPerAddress, &config.maxWebSocketsPerAddress},
         {&streamsPerAddress, &config.access.maxStreamsPerAddress},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "access/accesscontrol.h"
+#include "history/eventhistory.h"
 #include "logging.h"
 #include "relay/relayinfo.h"
 
@@ -27,6 +28,7 @@ struct ServerConfig
     int threads = 2;        // HTTP threads, and as many event-stream writer threads
     qint64 maxSubscriberBacklogBytes = 1024 * 1024;  // unsent bytes before a stream is dropped
     qint64 maxTotalBacklogBytes = 256 * 1024 * 1024; // all streams' unsent bytes together
+    EventHistory::Options history;                   // kept for subscribers that resume
 
     // /ws: the current server's timings (PROTOCOL.md), and what we do better.
     std::chrono::milliseconds webSocketPing{5000};     // a ping frame this often

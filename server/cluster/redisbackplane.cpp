@@ -381,7 +381,7 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         offline.peerId = expiredPeer;
         offline.ts = ts.toLongLong();
         ++m_expired;
-        if (m_presence.applyReplicated(offline, lastSeen.toLongLong(), offline.toJson(),
+        if (m_presence.applyReplicated(offline, lastSeen.toLongLong(), offline.toJson(), entryId,
                                        PresenceService::Origin::OtherInstance))
             qCInfo(lcCluster, "peer %s expired after %lld ms of silence (noticed by %s)",
                    goQuoted(expiredPeer).constData(),
@@ -395,9 +395,9 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         return;
     }
     const bool own = instance == m_instanceId;
-    if (m_presence.applyReplicated(std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json,
-                                   own ? PresenceService::Origin::ThisInstance
-                                       : PresenceService::Origin::OtherInstance) &&
+    if (m_presence.applyReplicated(
+            std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json, entryId,
+            own ? PresenceService::Origin::ThisInstance : PresenceService::Origin::OtherInstance) &&
         !own)
         ++m_received;
 }

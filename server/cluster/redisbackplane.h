@@ -61,6 +61,9 @@ public:
     // the change comes back on the stream. False while not following (then it is local only).
     bool relayWebSocket(const QByteArray &peerId, bool connected);
 
+    // The stream entry this instance has applied up to (main thread).
+    QByteArray streamPosition() const { return m_lastEntryId; }
+
     // Synchronised with Redis and following its stream.
     bool isConnected() const { return m_following.load(); }
     ServerMetrics::Gauges::Cluster gauges() const; // for /metrics

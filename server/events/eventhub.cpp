@@ -18,10 +18,11 @@ EventHub::EventHub(const Options &options, ConnectionBudget &budget,
 EventHub::~EventHub() = default;
 
 void EventHub::subscribe(SocketIo::Handle socket, const QByteArray &greeting,
-                         std::shared_ptr<void> place)
+                         std::shared_ptr<void> place, std::vector<StreamWriter::SharedPiece> replay)
 {
     const quint64 id = m_nextId.fetch_add(1);
-    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::EventStream, std::move(place));
+    writerFor(id).add(id, socket, greeting, StreamWriter::Kind::EventStream, std::move(place),
+                      std::move(replay));
 }
 
 quint64 EventHub::subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting,

@@ -37,8 +37,10 @@ public:
     // `greeting` (the response head and `: ok`) is sent first; every event broadcast after this
     // call follows it.
     // `place` is held until the stream ends (a per-client place, AddressPlaces).
+    // `replay` (events kept by the EventHistory) follows the greeting, before the live events.
     void subscribe(SocketIo::Handle socket, const QByteArray &greeting,
-                   std::shared_ptr<void> place = {});
+                   std::shared_ptr<void> place = {},
+                   std::vector<StreamWriter::SharedPiece> replay = {});
     // The same for a WebSocket (`greeting`: the 101 answer); returns the stream's id.
     quint64 subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting,
                                std::shared_ptr<void> place = {});

@@ -36,7 +36,7 @@ StreamWriter::~StreamWriter()
 }
 
 void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
-                       std::shared_ptr<void> place)
+                       std::shared_ptr<void> place, std::vector<SharedPiece> replay)
 {
     // Counted from now, not from when the writer thread picks it up: EventHub skips writers
     // without streams, and this one must get every event broadcast after this call.
@@ -48,6 +48,7 @@ void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &gr
     command.kind = kind;
     command.bytes = greeting;
     command.place = std::move(place);
+    command.replay = std::move(replay);
     enqueue(std::move(command));
 }
 
@@ -209,7 +210,18 @@ void StreamWriter::takeInbox()
             }
             m_streams.push_back(stream);
             m_poller->add(command.socket, stream);
-            send(stream, command.bytes.constData(), command.bytes.size());
+            if (command.replay.empty()) {
+                send(stream, command.bytes.constData(), command.bytes.size());
+                break;
+            }
+            // The greeting and the replay go out as the socket takes them, ahead of the frames
+            // posted meanwhile.
+            const auto greeting = std::make_shared<const QByteArray>(std::move(command.bytes));
+            stream->replay.push_back({greeting, 0, greeting->size()});
+            stream->replay.insert(stream->replay.end(), command.replay.begin(),
+                                  command.replay.end());
+            m_poller->watchOutput(stream->fd, stream, true);
+            flush(stream);
             break;
         }
         case Command::Type::SendTo:
@@ -244,7 +256,7 @@ void StreamWriter::deliver(Kind kind, QByteArrayView frames)
         if (stream->fd == SocketIo::invalidHandle ||
             (stream->webSocket != nullptr) != (kind == Kind::WebSocket))
             continue;
-        if (stream->backlog.isEmpty()) {
+        if (!stream->isBehind()) {
             m_receivers.push_back(stream);
             m_sockets.push_back(stream->fd);
         } else {
@@ -264,7 +276,7 @@ void StreamWriter::deliver(Kind kind, QByteArrayView frames)
 
 void StreamWriter::send(Stream *stream, const char *data, qsizetype size)
 {
-    if (!stream->backlog.isEmpty()) {
+    if (stream->isBehind()) {
         keep(stream, data, size);
         return;
     }
@@ -292,7 +304,7 @@ void StreamWriter::keep(Stream *stream, const char *data, qsizetype size)
             return dropBehind(stream, ", and every stream together holds the most it may");
         dropBehind(largest, ", and every stream together holds the most it may");
     }
-    if (stream->backlog.isEmpty())
+    if (!stream->isBehind())
         m_poller->watchOutput(stream->fd, stream, true);
     stream->backlog.append(data, size);
     account(stream);
@@ -326,6 +338,21 @@ void StreamWriter::account(Stream *stream)
 
 void StreamWriter::flush(Stream *stream)
 {
+    while (!stream->replay.empty()) {
+        SharedPiece &piece = stream->replay.front();
+        const qint64 written =
+            sendWhatFits(stream, piece.bytes->constData() + piece.from, piece.to - piece.from);
+        if (written < 0)
+            return;
+        piece.from += written;
+        if (piece.from < piece.to)
+            return;
+        stream->replay.pop_front();
+    }
+    if (stream->backlog.isEmpty()) {
+        m_poller->watchOutput(stream->fd, stream, false);
+        return;
+    }
     const qint64 written = sendWhatFits(stream, stream->backlog.constData() + stream->sent,
                                         stream->backlog.size() - stream->sent);
     if (written < 0)
@@ -420,7 +447,7 @@ void StreamWriter::closeGracefully(Stream *stream, quint16 code)
         const QByteArray frame = WebSocketFrames::close(code);
         send(stream, frame.constData(), frame.size());
     }
-    if (stream->fd != SocketIo::invalidHandle && !stream->backlog.isEmpty())
+    if (stream->fd != SocketIo::invalidHandle && stream->isBehind())
         flush(stream);
     if (stream->fd != SocketIo::invalidHandle)
         SocketIo::shutdownBoth(stream->fd);
@@ -434,6 +461,7 @@ void StreamWriter::close(Stream *stream)
     m_poller->remove(stream->fd);
     SocketIo::close(stream->fd);
     stream->fd = SocketIo::invalidHandle;
+    stream->replay.clear();
     stream->backlog = QByteArray();
     account(stream);
     m_count.fetch_sub(1);

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -59,14 +60,24 @@ public:
         std::atomic<qint64> backlogBytes{0}; // memory held for unsent bytes, every stream
     };
 
+    // Bytes several streams send and none may change (a block of the event history): a stream
+    // holds a reference while it sends them, not a copy.
+    struct SharedPiece
+    {
+        std::shared_ptr<const QByteArray> bytes;
+        qsizetype from = 0;
+        qsizetype to = 0;
+    };
+
     StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
                  WebSocketEvents webSocketEvents = {});
     ~StreamWriter();
 
-    // Takes over `socket`; `greeting` goes first, then every event posted after this call.
-    // `place` (a per-client place, AddressPlaces) is held for as long as the stream lives.
+    // Takes over `socket`; `greeting` goes first, then `replay`, then every event posted after
+    // this call. `place` (a per-client place, AddressPlaces) is held for as long as the stream
+    // lives.
     void add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
-             std::shared_ptr<void> place = {});
+             std::shared_ptr<void> place = {}, std::vector<SharedPiece> replay = {});
     // One event, framed for each kind of stream.
     void post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame);
     // A frame for one WebSocket alone, in order with the events around it.
@@ -86,13 +97,17 @@ private:
     {
         quint64 id = 0;
         SocketIo::Handle fd = SocketIo::invalidHandle;
-        QByteArray backlog; // bytes the socket has not taken yet; while any, it waits for room
+        // What the socket has not taken yet, in order: the greeting and a replay, then the
+        // backlog of frames posted since. While any is left, the stream waits for room.
+        std::deque<SharedPiece> replay;
+        QByteArray backlog;
         qsizetype held = 0; // backlog's capacity, as counted in Counters::backlogBytes
         qsizetype sent = 0; // of backlog
         std::unique_ptr<WebSocketReader> webSocket; // null for an event stream
         Clock::time_point heardFrom;                // a WebSocket client's last bytes
         std::shared_ptr<void> place;                // given back with the stream
         ~Stream();
+        bool isBehind() const { return !replay.empty() || !backlog.isEmpty(); }
     };
 
     // What other threads ask for, in the order they asked, each placed among the frames.
@@ -109,6 +124,7 @@ private:
         Kind kind = Kind::EventStream;
         QByteArray bytes;                // the greeting, or the frame to send
         std::shared_ptr<void> place;     // of an Add
+        std::vector<SharedPiece> replay; // of an Add
         quint16 code = 0;                // of a Close
         qsizetype eventStreamBefore = 0; // bytes of the frames posted before it
         qsizetype webSocketBefore = 0;

@@ -3,6 +3,7 @@
 #include "connectionbudget.h"
 #include "connectionguard.h"
 #include "dashboardfiles.h"
+#include "eventhistory.h"
 #include "eventhub.h"
 #include "headerlines.h"
 #include "logcategories.h"
@@ -10,6 +11,7 @@
 #include "presenceservice.h"
 #include "socketio.h"
 #include "sseframe.h"
+#include "textquote.h"
 #include "websocket/websocketframes.h"
 #include "websocket/websockethandshake.h"
 #include "websocket/websocketpeers.h"
@@ -17,6 +19,8 @@
 #include <QElapsedTimer>
 #include <QHttpServerRequest>
 #include <QTcpSocket>
+#include <QTimer>
+#include <QUrlQuery>
 
 #include <memory>
 
@@ -74,7 +78,10 @@ const QByteArray eventStreamHead = QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
                                                      "Content-Type: text/event-stream\r\n"
                                                      "Cache-Control: no-cache\r\n"
                                                      "Connection: keep-alive\r\n"
-                                                     "X-Accel-Buffering: no\r\n");
+                                                     "X-Accel-Buffering: no\r\n"
+                                                     // events carry IDs; Last-Event-ID and
+                                                     // snapshot=1 are understood
+                                                     "X-Goop-Resume: 1\r\n");
 
 } // namespace
 
@@ -310,11 +317,83 @@ std::optional<HttpReply> ApiServer::openEventStream(const Request &request, QTcp
     // No Content-Length: the body runs until the connection closes.
     const QByteArray greeting =
         eventStreamHead + "Date: " + httpDate() + "\r\n\r\n" + SseFrame::hello;
-    handOverLater(socket, [this, greeting, place = std::get<AddressPlaces::Place>(admitted)](
-                              SocketIo::Handle descriptor) {
-        m_services.events.subscribe(descriptor, greeting, place);
-    });
+    // Where it starts: after the last event it had (the header EventSource sends, or the query
+    // for clients that cannot set one), or from a snapshot of the peers, or live.
+    const QUrlQuery query(request.whole->url());
+    QByteArray lastEventId = request.whole->value("Last-Event-ID");
+    if (lastEventId.isEmpty())
+        lastEventId =
+            query.queryItemValue(QStringLiteral("lastEventId"), QUrl::FullyDecoded).toUtf8();
+    const bool snapshot = query.queryItemValue(QStringLiteral("snapshot")) == QLatin1String("1");
+    // A snapshot is the peer list: with --private, like /peers.json, for operators only. A
+    // resume replays events the stream is sending anyway; when it fails, the others are told
+    // and go on live.
+    bool mayHaveSnapshot = true;
+    if ((snapshot || !lastEventId.isEmpty()) &&
+        m_services.access.guards(AccessControl::Door::Private)) {
+        const auto refused = m_services.access.pass(
+            AccessControl::Door::Private, request.whole->value("Authorization"), request.client);
+        if (refused && lastEventId.isEmpty())
+            return refusal(*refused);
+        mayHaveSnapshot = !refused;
+    }
+    handOverLater(socket,
+                  [this, greeting, lastEventId, snapshot, mayHaveSnapshot,
+                   place = std::get<AddressPlaces::Place>(admitted)](SocketIo::Handle descriptor) {
+                      EventHistory::Subscriber subscriber{descriptor, greeting, place};
+                      if (!lastEventId.isEmpty())
+                          resumeEventStream(std::move(subscriber), lastEventId, mayHaveSnapshot);
+                      else if (snapshot)
+                          startFromSnapshot(std::move(subscriber));
+                      else
+                          m_services.events.subscribe(descriptor, greeting, place);
+                  });
     return std::nullopt;
+}
+
+void ApiServer::resumeEventStream(EventHistory::Subscriber subscriber,
+                                  const QByteArray &lastEventId, bool mayHaveSnapshot)
+{
+    const auto startOver = [this, mayHaveSnapshot](EventHistory::Subscriber subscriber,
+                                                   const QByteArray &reason) {
+        if (mayHaveSnapshot) {
+            startFromSnapshot(std::move(subscriber), EventHistory::resetFrame(reason));
+            return;
+        }
+        m_services.events.subscribe(
+            subscriber.socket,
+            subscriber.greeting +
+                EventHistory::resetFrame(reason + ", and a snapshot is for operators (--private)"),
+            std::move(subscriber.place));
+    };
+    using Kind = EventHistory::Resumption::Kind;
+    const EventHistory::Resumption resumption = m_services.history.resume(subscriber, lastEventId);
+    switch (resumption.kind) {
+    case Kind::Resumed:
+        qCDebug(lcHttp, "event stream resumed after %s: %lld events replayed",
+                goQuoted(lastEventId).constData(), static_cast<long long>(resumption.replayed));
+        break;
+    case Kind::Waiting:
+        // Another instance sent that event; this one has not read it from the cluster yet.
+        QTimer::singleShot(clusterCatchUp, this, [this, startOver, ticket = resumption.ticket] {
+            if (auto waiting = m_services.history.stopWaiting(ticket))
+                startOver(std::move(*waiting),
+                          "an event ID this instance has not received from the cluster");
+        });
+        break;
+    case Kind::Lost:
+        qCDebug(lcHttp, "event stream cannot resume after %s (%s): snapshot",
+                goQuoted(lastEventId).constData(), resumption.reason.constData());
+        startOver(std::move(subscriber), resumption.reason);
+        break;
+    }
+}
+
+void ApiServer::startFromSnapshot(EventHistory::Subscriber subscriber, const QByteArray &preface)
+{
+    m_services.presence.whileLocked([&](const std::function<QList<QByteArray>()> &rowEvents) {
+        m_services.history.subscribeWithSnapshot(std::move(subscriber), rowEvents, preface);
+    });
 }
 
 std::optional<HttpReply> ApiServer::openWebSocket(const Request &request, QTcpSocket *socket)

@@ -31,6 +31,7 @@ public:
     {
         PresenceService &presence;
         EventHub &events;
+        EventHistory &history;
         WebSocketPeers &webSockets;
         AccessControl &access;
         ConnectionBudget &budget;
@@ -81,6 +82,12 @@ private:
 
     std::optional<HttpReply> publish(const Request &request, QTcpSocket *socket);
     std::optional<HttpReply> openEventStream(const Request &request, QTcpSocket *socket);
+    void resumeEventStream(EventHistory::Subscriber subscriber, const QByteArray &lastEventId,
+                           bool mayHaveSnapshot);
+    void startFromSnapshot(EventHistory::Subscriber subscriber, const QByteArray &preface = {});
+    // How long a stream resuming after an event another instance sent waits for this one to
+    // read it from the cluster, before it is given a snapshot instead.
+    static constexpr std::chrono::milliseconds clusterCatchUp{3000};
     std::optional<HttpReply> openWebSocket(const Request &request, QTcpSocket *socket);
     // The connection leaves Qt for the event hub (`adopt` takes a duplicate of its descriptor)
     // once the answers before it have left, after this handler returns.

@@ -150,6 +150,22 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
     header(out, "goop_stream_backlog_max_bytes", "gauge",
            "The most all streams may hold together (--max-backlog-total).");
     sample(out, "goop_stream_backlog_max_bytes", {}, double(gauges.maxBacklogBytes));
+    header(out, "goop_event_history_events", "gauge",
+           "Recent events kept for subscribers that resume with Last-Event-ID.");
+    sample(out, "goop_event_history_events", {}, double(gauges.history.events));
+    header(out, "goop_event_history_bytes", "gauge", "Memory the kept events hold.");
+    sample(out, "goop_event_history_bytes", {}, double(gauges.history.bytes));
+    header(out, "goop_sse_resumes_total", "counter",
+           "Event streams opened with Last-Event-ID, by outcome: resumed from the history, or "
+           "told it was lost and given a snapshot.");
+    sample(out, "goop_sse_resumes_total", "outcome=\"resumed\"", double(gauges.history.resumed));
+    sample(out, "goop_sse_resumes_total", "outcome=\"lost\"", double(gauges.history.lost));
+    header(out, "goop_sse_events_replayed_total", "counter",
+           "Events sent again to resuming subscribers.");
+    sample(out, "goop_sse_events_replayed_total", {}, double(gauges.history.replayed));
+    header(out, "goop_sse_snapshots_total", "counter",
+           "Event streams started with a snapshot of the peers (snapshot=1, or a lost resume).");
+    sample(out, "goop_sse_snapshots_total", {}, double(gauges.history.snapshots));
 
     header(out, "goop_websocket_connections", "gauge", "Open WebSocket connections (/ws).");
     sample(out, "goop_websocket_connections", {}, double(gauges.webSockets));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "access/accesscontrol.h"
+#include "history/eventhistory.h"
 #include "presencemessage.h"
 
 #include <QByteArray>
@@ -45,6 +46,7 @@ public:
         qint64 expiries = 0;
         qint64 backlogBytes = 0;    // held for streams that fall behind
         qint64 maxBacklogBytes = 0; // --max-backlog-total
+        EventHistory::Stats history;
 
         qint64 webSockets = 0;
         qint64 webSocketsDropped = 0;

@@ -86,7 +86,7 @@ void PresenceService::applyLocally(const PresenceMessage &message, qint64 nowUs,
     scheduleExpiryLocked();
     if (report)
         Q_EMIT publishedLocally(message, nowUs);
-    Q_EMIT eventAccepted(message.toJson());
+    Q_EMIT eventAccepted(message.toJson(), {});
 }
 
 PresenceRegistry::Change
@@ -188,6 +188,20 @@ QByteArray PresenceService::peersJson()
     return m_registry.peersJson();
 }
 
+void PresenceService::whileLocked(
+    const std::function<void(const std::function<QList<QByteArray>()> &rowEvents)> &fn)
+{
+    QMutexLocker locker(&m_mutex);
+    fn([this] {
+        QList<QByteArray> events;
+        const QList<Row> rows = m_registry.rows();
+        events.reserve(rows.size());
+        for (const Row &row : rows)
+            events.append(row.message.toJson());
+        return events;
+    });
+}
+
 qsizetype PresenceService::peerCount() const
 {
     QMutexLocker locker(&m_mutex);
@@ -205,7 +219,8 @@ PresenceService::Counts PresenceService::counts() const
 }
 
 bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
-                                      const QByteArray &jsonLine, Origin origin)
+                                      const QByteArray &jsonLine, const QByteArray &entryId,
+                                      Origin origin)
 {
     QMutexLocker locker(&m_mutex);
     // Not news: publishes this instance applied when it took them (Redis was away) coming
@@ -221,7 +236,7 @@ bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 las
     logChangeLocked(change, message, origin);
     forgetOldDeparturesLocked(nowUs);
     scheduleExpiryLocked();
-    Q_EMIT eventAccepted(jsonLine);
+    Q_EMIT eventAccepted(jsonLine, entryId);
     return true;
 }
 
@@ -255,7 +270,7 @@ QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &sna
         m_registry.applyAt(offline, remote ? remote->lastSeenUs : local.lastSeenUs, 0,
                            PresenceRegistry::Placement::ByLastSeen, false);
         ++removed;
-        Q_EMIT eventAccepted(offline.toJson());
+        Q_EMIT eventAccepted(offline.toJson(), {});
     }
     // Oldest first, so that every row lands in front of the ones already placed.
     QList<const Row *> incoming(wanted.cbegin(), wanted.cend());
@@ -268,7 +283,7 @@ QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &sna
         m_registry.applyAt(row->message, row->lastSeenUs, monotonicFor(row->lastSeenUs, nowUs),
                            PresenceRegistry::Placement::ByLastSeen, false);
         ++changed;
-        Q_EMIT eventAccepted(row->message.toJson());
+        Q_EMIT eventAccepted(row->message.toJson(), {});
     }
     qCInfo(lcPresence,
            "resynchronised with the cluster: %lld peers, %d new or changed, %d gone, %lld "
@@ -318,7 +333,7 @@ void PresenceService::expireSilentPeers()
         qCInfo(lcPresence, "peer %s expired after %lld ms of silence (%lld online)",
                goQuoted(peerId).constData(), static_cast<long long>(m_peerTtlMs + slack),
                static_cast<long long>(m_registry.size()));
-        Q_EMIT eventAccepted(offline.toJson());
+        Q_EMIT eventAccepted(offline.toJson(), {});
     }
     locker.unlock();
     scheduleExpiry();

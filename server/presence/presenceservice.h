@@ -46,6 +46,11 @@ public:
     void applyHeld(const PresenceMessage &message, qint64 lastSeenUs);
 
     QByteArray peersJson();
+    // Calls `fn` with the state locked: no event is accepted meanwhile, so what it starts sees
+    // the state as of the last event and every event after it. `rowEvents` gives the peers
+    // online now as the events that last announced them.
+    void
+    whileLocked(const std::function<void(const std::function<QList<QByteArray>()> &rowEvents)> &fn);
     qsizetype peerCount() const;
     // When the peer was last seen (wall clock, µs), if it is online.
     std::optional<qint64> lastSeenOf(const QByteArray &peerId) const;
@@ -66,8 +71,9 @@ public:
     qint64 peerTtlMs() const { return m_peerTtlMs; }
 
     // An event the cluster accepted (`jsonLine` is its exact text, announced as it is), with
-    // its last_seen (for an expiry: that of the row it ends). Stored and announced only if it
-    // is news (PresenceRegistry::isNews); returns whether it was.
+    // its last_seen (for an expiry: that of the row it ends) and its place in the cluster's
+    // order (`entryId`, its stream entry). Stored and announced only if it is news
+    // (PresenceRegistry::isNews); returns whether it was.
     // `origin` only decides how it is logged.
     enum class Origin
     {
@@ -75,7 +81,7 @@ public:
         OtherInstance
     };
     bool applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
-                         const QByteArray &jsonLine, Origin origin);
+                         const QByteArray &jsonLine, const QByteArray &entryId, Origin origin);
 
     // How a snapshot of the cluster's state is taken in.
     enum class Resync
@@ -105,10 +111,11 @@ public:
     void setExpiryDelegated(bool delegated);
 
 Q_SIGNALS:
-    // Every accepted message and every expiry. Emitted in the publishing thread while the
-    // state is locked, so that receivers see events in the order they were accepted: connect
-    // with Qt::DirectConnection and return quickly.
-    void eventAccepted(const QByteArray &jsonLine);
+    // Every accepted message and every expiry, with its cluster stream entry when the cluster
+    // ordered it (else empty). Emitted in the publishing thread while the state is locked, so
+    // that receivers see events in the order they were accepted: connect with
+    // Qt::DirectConnection and return quickly.
+    void eventAccepted(const QByteArray &jsonLine, const QByteArray &entryId);
 
     // Every publish accepted by this instance, as stored, with its last_seen in µs; emitted like
     // eventAccepted (direct, under the lock: acceptance order).

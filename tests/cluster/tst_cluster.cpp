@@ -340,6 +340,69 @@ private Q_SLOTS:
         }
     }
 
+    // A subscriber cut off from one instance while publishes keep coming through Caddy resumes
+    // on another with its last ID (and a second one through Caddy, wherever round-robin sends
+    // it): each gets exactly what a subscriber that never left got, in order, once. The IDs are
+    // the cluster's stream entries, the same event on every instance.
+    void resumeOnAnotherInstance()
+    {
+        QVERIFY(startCluster(3));
+        QVERIFY(startCaddy());
+        StreamRecorder *steady = subscribe(m_instances[0]->port());
+        StreamRecorder *cutHere = subscribe(m_instances[1]->port());
+        StreamRecorder *cutViaCaddy = subscribe(m_caddy->port());
+        QVERIFY(steady && cutHere && cutViaCaddy);
+
+        HttpClient http(m_caddy->port());
+        int published = 0;
+        const auto publishSome = [&](int count) {
+            for (int i = 0; i < count; ++i, ++published) {
+                const QByteArray peer = "p" + QByteArray::number(published % 9);
+                if (http.post("/publish", message(published % 4 ? "update" : "online", peer,
+                                                  QByteArray::number(published)))
+                        .status != 204)
+                    return false;
+                runFor(1);
+            }
+            return true;
+        };
+        QVERIFY(publishSome(60));
+        QVERIFY(runUntil(
+            [&] { return cutHere->data().size() >= 60 && cutViaCaddy->data().size() >= 60; },
+            10000));
+        const auto before = [](StreamRecorder *s) { return s->data(); };
+        const QList<QByteArray> hereBefore = before(cutHere);
+        const QList<QByteArray> caddyBefore = before(cutViaCaddy);
+        const QByteArray hereId = cutHere->events().last().id;
+        const QByteArray caddyId = cutViaCaddy->events().last().id;
+        QCOMPARE(hereId, steady->events()[59].id); // one ID for one event, cluster-wide
+        cutHere->close();
+        cutViaCaddy->close();
+        QVERIFY(publishSome(60)); // missed
+
+        StreamRecorder resumedElsewhere(m_instances[2]->port(), m_clock);
+        QVERIFY(resumedElsewhere.open(5000, "Last-Event-ID: " + hereId + "\r\n"));
+        StreamRecorder resumedViaCaddy(m_caddy->port(), m_clock);
+        QVERIFY(resumedViaCaddy.open(5000, "Last-Event-ID: " + caddyId + "\r\n"));
+        QVERIFY(publishSome(60)); // live again
+
+        QVERIFY(runUntil(
+            [&] {
+                return steady->data().size() >= 180 && resumedElsewhere.data().size() >= 120 &&
+                       resumedViaCaddy.data().size() >= 120;
+            },
+            15000));
+        runFor(300); // nothing more may come: no event twice
+        QCOMPARE(steady->data().size(), 180);
+        for (StreamRecorder *resumed : {&resumedElsewhere, &resumedViaCaddy}) {
+            QCOMPARE(resumed->events().first().type, QByteArray("resumed"));
+            QCOMPARE(resumed->events().first().data, QByteArray("{\"replayed\":60}"));
+        }
+        QCOMPARE(hereBefore + resumedElsewhere.data(), steady->data());
+        QCOMPARE(caddyBefore + resumedViaCaddy.data(), steady->data());
+        QCOMPARE(resumedElsewhere.events().last().id, steady->events().last().id);
+    }
+
     // One peer's publishes land on different instances in quick succession (as through a
     // round-robin proxy), each sent after the 204 of the one before. An instance answers 204
     // once the publish is in the cluster's order, so every subscriber sees every event of each

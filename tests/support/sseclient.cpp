@@ -3,7 +3,10 @@
 #include <QDeadlineTimer>
 #include <QTcpSocket>
 
-SseClient::SseClient(quint16 port) : m_port(port), m_socket(new QTcpSocket) {}
+SseClient::SseClient(quint16 port, QByteArray target, QByteArray extraHeaders)
+    : m_port(port), m_target(std::move(target)), m_extraHeaders(std::move(extraHeaders)),
+      m_socket(new QTcpSocket)
+{}
 
 SseClient::~SseClient()
 {
@@ -15,7 +18,9 @@ bool SseClient::open(int timeoutMs)
     m_socket->connectToHost(QHostAddress::LocalHost, m_port);
     if (!m_socket->waitForConnected(timeoutMs))
         return false;
-    m_socket->write("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+    m_socket->write("GET " + m_target +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" +
+                    m_extraHeaders + "\r\n");
     QDeadlineTimer deadline(timeoutMs);
     QByteArray buffer;
     while (!buffer.contains("\r\n\r\n")) {

@@ -11,7 +11,8 @@ class QTcpSocket;
 class SseClient
 {
 public:
-    explicit SseClient(quint16 port);
+    // `target` and `extraHeaders` ("Name: value\r\n" lines) shape the request.
+    explicit SseClient(quint16 port, QByteArray target = "/events", QByteArray extraHeaders = {});
     ~SseClient();
 
     // Connects and reads the response head and the first `: ok`; false otherwise.
@@ -34,6 +35,8 @@ private:
     bool readSome(int timeoutMs);
 
     quint16 m_port;
+    QByteArray m_target;
+    QByteArray m_extraHeaders;
     QTcpSocket *m_socket;
     QByteArray m_head;
     QByteArray m_body;

@@ -1,0 +1,279 @@
+#include "eventhistory.h"
+
+#include "eventhub.h"
+#include "jsonwriter.h"
+#include "sseframe.h"
+#include "websocket/websocketframes.h"
+
+#include <QDateTime>
+#include <QRandomGenerator>
+
+#include <algorithm>
+
+namespace {
+
+// A block is closed, and from then on shared with the streams that replay it, at this size.
+constexpr qsizetype blockBytes = 64 * 1024;
+
+QByteArray markerFrame(QByteArrayView type, QByteArrayView json, QByteArrayView id = {})
+{
+    QByteArray frame;
+    if (!id.isEmpty())
+        frame.append("id: ").append(id).append('\n');
+    frame.append("event: ").append(type).append('\n');
+    return frame + SseFrame::data(json);
+}
+
+} // namespace
+
+struct EventHistory::Block
+{
+    struct Entry
+    {
+        EventId id;
+        qsizetype end = 0; // of its frame in `bytes`
+        qint64 atMs = 0;   // kept at, on the history's clock
+    };
+    std::shared_ptr<QByteArray> bytes = std::make_shared<QByteArray>();
+    std::vector<Entry> entries;
+
+    qsizetype startOf(qsizetype entry) const { return entry == 0 ? 0 : entries[entry - 1].end; }
+};
+
+EventHistory::EventHistory(const Options &options, Order order, EventHub &hub)
+    : m_options(options), m_order(order), m_hub(hub),
+      m_instance(QRandomGenerator::system()->generate() | 1)
+{
+    m_clock.start();
+    if (order == Order::Own) {
+        // This run's IDs: its start time, then a count. An ID of an earlier run is older than
+        // every one of them, and so never mistaken for one.
+        m_last = EventId{quint64(QDateTime::currentMSecsSinceEpoch()), 0};
+        m_sharedFloor = m_last;
+        m_sharedKnown = true;
+    } else {
+        m_sharedKnown = false; // until the first snapshot of the cluster
+    }
+    m_resumeFloor = m_last;
+    m_blocks.push_back(std::make_unique<Block>());
+}
+
+EventHistory::~EventHistory() = default;
+
+EventId EventHistory::nextId(QByteArrayView clusterId)
+{
+    if (m_order == Order::Own)
+        return EventId{m_last.ms, m_last.seq + 1};
+    if (const auto shared = EventId::parse(clusterId);
+        shared && !shared->isLocal() && m_last < *shared)
+        return *shared;
+    // Local: after the last event, marked as this instance's.
+    return EventId{m_last.ms, m_last.seq, m_nextLocal++, m_instance};
+}
+
+void EventHistory::append(const QByteArray &jsonLine, QByteArrayView clusterId)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const EventId id = nextId(clusterId);
+    const QByteArray frame = "id: " + id.toText() + '\n' + SseFrame::data(jsonLine);
+    keep(id, frame);
+    m_hub.broadcast(frame,
+                    m_hub.webSocketCount() > 0 ? WebSocketFrames::text(jsonLine) : QByteArray());
+    if (!m_waiters.empty() && !id.isLocal())
+        releaseWaitersUpTo(id);
+}
+
+void EventHistory::keep(const EventId &id, const QByteArray &frame)
+{
+    m_last = id;
+    Block *open = m_blocks.back().get();
+    open->bytes->append(frame);
+    open->entries.push_back({id, open->bytes->size(), m_clock.elapsed()});
+    ++m_events;
+    m_bytes += frame.size();
+    if (open->bytes->size() >= blockBytes) {
+        open->bytes->squeeze();
+        m_blocks.push_back(std::make_unique<Block>());
+    }
+    trim();
+}
+
+void EventHistory::trim()
+{
+    const qint64 oldestKept = m_clock.elapsed() - m_options.maxAge.count();
+    while (m_events > 0) {
+        Block &first = *m_blocks.front();
+        const Block::Entry &entry = first.entries[m_firstEntry];
+        if (m_events <= m_options.maxEvents && m_bytes <= m_options.maxBytes &&
+            entry.atMs >= oldestKept)
+            break;
+        m_resumeFloor = entry.id; // a client that had it has everything still kept
+        m_bytes -= entry.end - first.startOf(m_firstEntry);
+        --m_events;
+        if (++m_firstEntry == qsizetype(first.entries.size()) && m_blocks.size() > 1) {
+            m_blocks.pop_front(); // streams still replaying it keep its bytes
+            m_firstEntry = 0;
+        }
+    }
+    if (m_events == 0 && m_blocks.size() == 1 && m_firstEntry > 0) {
+        m_blocks.front() = std::make_unique<Block>();
+        m_firstEntry = 0;
+    }
+}
+
+void EventHistory::restartAt(QByteArrayView clusterId)
+{
+    const auto position = EventId::parse(clusterId);
+    if (!position || position->isLocal())
+        return;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_sharedFloor = *position;
+    m_sharedKnown = true;
+    if (m_last < *position)
+        m_last = *position; // local events from here on come after it
+    releaseWaitersUpTo(m_last);
+}
+
+EventHistory::Position EventHistory::firstAfter(const EventId &id) const
+{
+    // Blocks and their entries are in ID order: the first block whose last entry is after `id`.
+    const auto block = std::partition_point(
+        m_blocks.begin(), m_blocks.end(), [&id](const std::unique_ptr<Block> &b) {
+            return !b->entries.empty() && b->entries.back().id <= id;
+        });
+    Position position{size_t(block - m_blocks.begin()), 0};
+    if (block == m_blocks.end())
+        return position;
+    const auto &entries = (*block)->entries;
+    const auto first = block == m_blocks.begin() ? entries.begin() + m_firstEntry : entries.begin();
+    position.entry = std::partition_point(first, entries.end(),
+                                          [&id](const Block::Entry &e) { return e.id <= id; }) -
+                     entries.begin();
+    return position;
+}
+
+std::vector<StreamWriter::SharedPiece> EventHistory::piecesFrom(Position from,
+                                                                qsizetype *events) const
+{
+    std::vector<StreamWriter::SharedPiece> pieces;
+    *events = 0;
+    for (size_t b = from.block; b < m_blocks.size(); ++b) {
+        const Block &block = *m_blocks[b];
+        const qsizetype entry = b == from.block ? from.entry : 0;
+        if (entry >= qsizetype(block.entries.size()))
+            continue;
+        *events += qsizetype(block.entries.size()) - entry;
+        const qsizetype start = block.startOf(entry);
+        if (b + 1 < m_blocks.size()) {
+            pieces.push_back({block.bytes, start, block.bytes->size()}); // closed: shared
+        } else {
+            // The open block still grows: the streams get a copy of its tail.
+            auto tail = std::make_shared<QByteArray>(block.bytes->sliced(start));
+            pieces.push_back({tail, 0, tail->size()});
+        }
+    }
+    return pieces;
+}
+
+void EventHistory::subscribeAfter(Subscriber subscriber, const EventId &after, qsizetype *replayed)
+{
+    std::vector<StreamWriter::SharedPiece> pieces = piecesFrom(firstAfter(after), replayed);
+    subscriber.greeting +=
+        markerFrame("resumed", "{\"replayed\":" + QByteArray::number(*replayed) + '}');
+    ++m_stats.resumed;
+    m_stats.replayed += quint64(*replayed);
+    m_hub.subscribe(subscriber.socket, subscriber.greeting, std::move(subscriber.place),
+                    std::move(pieces));
+}
+
+EventHistory::Resumption EventHistory::resume(Subscriber &subscriber, QByteArrayView lastEventId)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    trim(); // by age, also while nothing is published
+    const auto lost = [this](const char *reason) {
+        ++m_stats.lost;
+        return Resumption{Resumption::Kind::Lost, 0, 0, reason};
+    };
+    const auto id = EventId::parse(lastEventId);
+    if (!id)
+        return lost("not an event ID of this server");
+    if (id->isLocal() ? id->instance != m_instance : (!m_sharedKnown || *id < m_sharedFloor))
+        return lost(m_order == Order::Own ? "an event ID of an earlier run of the server"
+                                          : "an event ID this instance did not send");
+    if (*id < m_resumeFloor)
+        return lost("older than the history kept");
+    if (m_last < *id) {
+        // In a cluster another instance may have sent it already; this one is about to.
+        if (m_order == Order::Own || id->isLocal())
+            return lost("not an event ID of this server");
+        Waiter waiter{m_nextTicket++, *id, std::move(subscriber)};
+        m_waiters.push_back(std::move(waiter));
+        return Resumption{Resumption::Kind::Waiting, 0, m_waiters.back().ticket, {}};
+    }
+    Resumption resumption{Resumption::Kind::Resumed};
+    subscribeAfter(std::move(subscriber), *id, &resumption.replayed);
+    return resumption;
+}
+
+void EventHistory::releaseWaitersUpTo(const EventId &last)
+{
+    auto ready = std::stable_partition(m_waiters.begin(), m_waiters.end(),
+                                       [&last](const Waiter &w) { return last < w.after; });
+    for (auto it = ready; it != m_waiters.end(); ++it) {
+        qsizetype replayed = 0;
+        subscribeAfter(std::move(it->subscriber), it->after, &replayed);
+    }
+    m_waiters.erase(ready, m_waiters.end());
+}
+
+std::optional<EventHistory::Subscriber> EventHistory::stopWaiting(quint64 ticket)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const auto found = std::find_if(m_waiters.begin(), m_waiters.end(),
+                                    [ticket](const Waiter &w) { return w.ticket == ticket; });
+    if (found == m_waiters.end())
+        return std::nullopt;
+    Subscriber subscriber = std::move(found->subscriber);
+    m_waiters.erase(found);
+    ++m_stats.lost;
+    return subscriber;
+}
+
+void EventHistory::subscribeWithSnapshot(Subscriber subscriber,
+                                         const std::function<QList<QByteArray>()> &rowEvents,
+                                         const QByteArray &preface)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    // Subscribers that start at the same point share one snapshot.
+    if (!m_snapshot.bytes || !(m_snapshot.at == m_last)) {
+        const QList<QByteArray> rows = rowEvents();
+        auto bytes = std::make_shared<QByteArray>(
+            markerFrame("snapshot", "{\"peers\":" + QByteArray::number(rows.size()) + '}'));
+        for (const QByteArray &row : rows)
+            bytes->append(SseFrame::data(row));
+        const QByteArray last = m_last.toText();
+        bytes->append(markerFrame("live", "{\"lastEventId\":\"" + last + "\"}", last));
+        m_snapshot = {m_last, std::move(bytes)};
+    }
+    ++m_stats.snapshots;
+    m_hub.subscribe(subscriber.socket, subscriber.greeting + preface, std::move(subscriber.place),
+                    {{m_snapshot.bytes, 0, m_snapshot.bytes->size()}});
+}
+
+QByteArray EventHistory::resetFrame(QByteArrayView reason)
+{
+    QByteArray json = "{\"reason\":";
+    JsonWriter::appendString(json, reason);
+    return markerFrame("reset", json + '}');
+}
+
+EventHistory::Stats EventHistory::stats() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    Stats stats = m_stats;
+    stats.events = m_events;
+    stats.bytes = 0;
+    for (const auto &block : m_blocks)
+        stats.bytes += block->bytes->capacity();
+    return stats;
+}
