@@ -203,7 +203,7 @@ void ServerConnection::handleMarker(const SseParser::Event &event)
         const int replayed = info.value(QLatin1String("replayed")).toInt();
         qCInfo(lcConnection, "%s: resumed after event %s, %d missed events replayed",
                qPrintable(m_server), m_lastEventId.constData(), replayed);
-        goLive(tr("resumed, %n missed event(s) replayed", nullptr, replayed), true);
+        goLive(tr("resumed, %1 missed events replayed").arg(replayed), true);
     }
 }
 

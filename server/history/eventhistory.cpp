@@ -58,7 +58,11 @@ EventHistory::EventHistory(const Options &options, Order order, EventHub &hub)
     m_blocks.push_back(std::make_unique<Block>());
 }
 
-EventHistory::~EventHistory() = default;
+EventHistory::~EventHistory()
+{
+    for (const Waiter &waiter : m_waiters)
+        SocketIo::close(waiter.subscriber.socket);
+}
 
 EventId EventHistory::nextId(QByteArrayView clusterId)
 {
@@ -210,7 +214,7 @@ EventHistory::Resumption EventHistory::resume(Subscriber &subscriber, QByteArray
         m_waiters.push_back(std::move(waiter));
         return Resumption{Resumption::Kind::Waiting, 0, m_waiters.back().ticket, {}};
     }
-    Resumption resumption{Resumption::Kind::Resumed};
+    Resumption resumption{Resumption::Kind::Resumed, 0, 0, {}};
     subscribeAfter(std::move(subscriber), *id, &resumption.replayed);
     return resumption;
 }

@@ -354,17 +354,17 @@ std::optional<HttpReply> ApiServer::openEventStream(const Request &request, QTcp
 void ApiServer::resumeEventStream(EventHistory::Subscriber subscriber,
                                   const QByteArray &lastEventId, bool mayHaveSnapshot)
 {
-    const auto startOver = [this, mayHaveSnapshot](EventHistory::Subscriber subscriber,
+    const auto startOver = [this, mayHaveSnapshot](EventHistory::Subscriber lost,
                                                    const QByteArray &reason) {
         if (mayHaveSnapshot) {
-            startFromSnapshot(std::move(subscriber), EventHistory::resetFrame(reason));
+            startFromSnapshot(std::move(lost), EventHistory::resetFrame(reason));
             return;
         }
         m_services.events.subscribe(
-            subscriber.socket,
-            subscriber.greeting +
+            lost.socket,
+            lost.greeting +
                 EventHistory::resetFrame(reason + ", and a snapshot is for operators (--private)"),
-            std::move(subscriber.place));
+            std::move(lost.place));
     };
     using Kind = EventHistory::Resumption::Kind;
     const EventHistory::Resumption resumption = m_services.history.resume(subscriber, lastEventId);
@@ -474,15 +474,15 @@ void ApiServer::handOverLater(QTcpSocket *socket, Adopt adopt)
         [this, socket = QPointer<QTcpSocket>(socket), adopt = std::move(adopt)] {
             if (!socket)
                 return;
-            ConnectionGuard *guard = ConnectionGuard::of(socket);
-            if (!guard->owesReplies()) {
+            ConnectionGuard *current = ConnectionGuard::of(socket);
+            if (!current->owesReplies()) {
                 startStreamAfterPendingWrites(socket, adopt);
                 return;
             }
             // A pipelined publish before it still waits for the cluster: the stream starts
             // after its answer.
             connect(
-                guard, &ConnectionGuard::repliesSent, this,
+                current, &ConnectionGuard::repliesSent, this,
                 [this, socket, adopt] {
                     if (socket)
                         startStreamAfterPendingWrites(socket, adopt);

@@ -16,6 +16,9 @@
 //            one client, sequential requests on one keep-alive connection (for at most S s).
 //   register --port P --peers N [--connections C] [--offset O]
 //            N distinct "online" peers as fast as a few keep-alive connections go.
+//   resume   --port P --subscribers N --missed K
+//            K events published, then N subscribers reconnect at once with the Last-Event-ID
+//            from before them: seconds until every one has had the K replayed.
 //
 // fanout and hold take --transport ws: the subscribers are today's clients on GET /ws, each
 // as peer i (peerId(i): register them first, or the server answers 425), reading text frames
@@ -133,9 +136,9 @@ std::string publishRequest(const std::string &type, const std::string &id,
            std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::string getRequest(const std::string &path)
+std::string getRequest(const std::string &path, const std::string &headers = {})
 {
-    return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
 }
 
 size_t g_sources = 1;
@@ -432,7 +435,8 @@ public:
     // Called for every data line (text frame) of a connected subscriber that carries our marker.
     std::function<void(size_t subscriber, long seq, int64_t at)> onEvent;
     bool kernelTimestamps = true;
-    bool webSocket = false; // subscriber i is peer i on GET /ws, not a reader of /events
+    bool webSocket = false;     // subscriber i is peer i on GET /ws, not a reader of /events
+    std::string requestHeaders; // sent with GET /events ("Name: value\r\n" lines)
 
     // Subscriber i connects to ports[i % ports.size()].
     SubscriberPool(std::vector<int> ports, size_t count) : m_ports(std::move(ports)), m_subs(count)
@@ -556,7 +560,7 @@ private:
             socklen_t len = sizeof err;
             getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
             const std::string request =
-                webSocket ? upgradeRequest(peerId(i)) : getRequest("/events");
+                webSocket ? upgradeRequest(peerId(i)) : getRequest("/events", requestHeaders);
             if (err != 0 || !(events & EPOLLOUT) || !sendAll(s.fd, request)) {
                 fail(i);
                 return;
@@ -1088,6 +1092,74 @@ int runRegister(const Options &options)
     return 0;
 }
 
+// Publishes one event with our marker and `seq` on `fd` (keep-alive) and waits for its 204.
+void publishMarked(int fd, long seq)
+{
+    if (!sendAll(fd, publishRequest("update", peerId(static_cast<uint64_t>(seq) % 100),
+                                    kMarker + std::to_string(seq))))
+        die("publish connection failed");
+    std::string buffer;
+    Response response;
+    if (!readResponse(fd, buffer, response) || response.status != 204)
+        die("a publish was not answered 204");
+}
+
+// N subscribers that missed K events reconnect at once with Last-Event-ID: how long until every
+// one has had all K replayed (and so is live again).
+int runResume(const Options &options)
+{
+    const int port = options.port();
+    const size_t subscribers = static_cast<size_t>(options.number("subscribers", 1000));
+    const long missed = static_cast<long>(options.number("missed", 10000));
+
+    // The ID to resume after: that of a first marked event, read on a stream of our own.
+    const int stream = connectBlocking(port);
+    sendAll(stream, getRequest("/events"));
+    const int publisher = connectBlocking(port);
+    publishMarked(publisher, 0);
+    std::string seen;
+    char chunk[65536];
+    const std::string first = std::string(kMarker) + "0\"";
+    while (seen.find(first) == std::string::npos) {
+        const ssize_t n = recv(stream, chunk, sizeof chunk, 0);
+        if (n <= 0)
+            die("the first event never came");
+        seen.append(chunk, static_cast<size_t>(n));
+    }
+    const size_t idAt = seen.rfind("id: ", seen.find(first));
+    if (idAt == std::string::npos)
+        die("the server's events carry no id: line");
+    const std::string lastEventId = seen.substr(idAt + 4, seen.find('\n', idAt) - idAt - 4);
+    close(stream);
+    for (long seq = 1; seq <= missed; ++seq)
+        publishMarked(publisher, seq);
+    close(publisher);
+
+    SubscriberPool pool({port}, subscribers);
+    pool.kernelTimestamps = false;
+    pool.requestHeaders = "Last-Event-ID: " + lastEventId + "\r\n";
+    std::vector<long> got(subscribers, 0);
+    std::vector<double> doneSeconds;
+    const int64_t start = nowNs();
+    pool.onEvent = [&](size_t i, long, int64_t) {
+        if (++got[i] == missed)
+            doneSeconds.push_back(static_cast<double>(nowNs() - start) / 1e9);
+    };
+    pool.connectAll(512, 60LL * 1000000000LL);
+    const int64_t deadline = nowNs() + 120LL * 1000000000LL;
+    while (doneSeconds.size() < pool.connected() && nowNs() < deadline)
+        pool.pump(50);
+    const double all = static_cast<double>(nowNs() - start) / 1e9;
+    std::sort(doneSeconds.begin(), doneSeconds.end());
+    std::printf("{\"mode\":\"resume\",\"missed\":%ld,%s,\"caught_up\":%zu,"
+                "\"all_live_seconds\":%.3f,\"caught_up_p50_seconds\":%.3f,"
+                "\"events_replayed_per_second\":%.0f}\n",
+                missed, poolJson(pool, subscribers).c_str(), doneSeconds.size(), all,
+                percentile(doneSeconds, 50),
+                static_cast<double>(doneSeconds.size()) * static_cast<double>(missed) / all);
+    return doneSeconds.size() == subscribers ? 0 : 1;
+}
+
 void usage()
 {
     std::fputs(
@@ -1097,7 +1169,8 @@ void usage()
         "           [--subscribe-ports P1,P2,...]   (round-robin; publishes still go to --port)\n"
         "  hold     --subscribers N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
         "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W] [--seconds S]\n"
-        "  register --peers N [--connections C] [--offset O]\n",
+        "  register --peers N [--connections C] [--offset O]\n"
+        "  resume   --subscribers N --missed K   (N reconnect at once with Last-Event-ID)\n",
         stderr);
 }
 
@@ -1130,6 +1203,8 @@ int main(int argc, char **argv)
         return runLatency(options);
     if (mode == "register")
         return runRegister(options);
+    if (mode == "resume")
+        return runResume(options);
     usage();
     return 2;
 }

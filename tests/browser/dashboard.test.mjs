@@ -5,6 +5,7 @@
 // Each test builds on the page state the previous one left, so they run in order.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -116,7 +117,70 @@ test('the server log is shown and follows new lines', async () => {
   await waitForText('#log', `peer "${fakePeerId(2)}" expired`, 10000 * SLOW);
 });
 
-test('after a server restart on the same port it shows "reconnecting", then recovers', async () => {
+// A TCP relay between the page and the server that the test can cut, as a proxy or a network
+// that drops connections would.
+async function startCutter(targetPort) {
+  const sockets = new Set();
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', drop);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        drop();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${relay.address().port}`,
+    cut() {
+      for (const socket of sockets) socket.destroy();
+    },
+    close() {
+      this.cut();
+      relay.close();
+    },
+  };
+}
+
+test('after a dropped connection the page resumes: the missed events are applied, no reload', async () => {
+  const cutter = await startCutter(server.port);
+  const second = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  second.on('pageerror', (error) => pageErrors.push(error.message));
+  try {
+    await second.goto(`${cutter.url}/`);
+    await second.waitForFunction(() => document.querySelector('#connection-text')?.textContent === 'live', null,
+      { timeout: 10000 * SLOW });
+    const leaving = fakePeerId(20);
+    const arriving = fakePeerId(21);
+    await publish(server, { type: 'online', peerId: leaving, content: 'leaves while the page is away' });
+    await second.waitForSelector(rowSelector(leaving), { timeout: 2000 * SLOW });
+    cutter.cut();
+    // Missed while away: one peer leaves, one arrives.
+    await publish(server, { type: 'offline', peerId: leaving });
+    await publish(server, { type: 'online', peerId: arriving, content: 'arrived while the page was away' });
+    await second.waitForFunction(() => document.querySelector('#connection-text')?.textContent === 'live · resumed',
+      null, { timeout: 10000 * SLOW });
+    await second.waitForSelector(rowSelector(arriving), { timeout: 2000 * SLOW });
+    await second.waitForSelector(rowSelector(leaving), { state: 'detached', timeout: 2000 * SLOW });
+    const feed = await second.locator('#feed').textContent();
+    assert.match(feed, /resumed where the stream broke off, \d+ missed events? replayed/);
+    assert.doesNotMatch(feed, /could not resume/);
+  } finally {
+    await second.close();
+    cutter.close();
+  }
+});
+
+test('after a server restart it cannot resume: it says so and shows the truth from a snapshot', async () => {
   const port = server.port;
   const stale = fakePeerId(3);
   await publish(server, { type: 'online', peerId: stale, content: 'before restart' });
@@ -127,13 +191,28 @@ test('after a server restart on the same port it shows "reconnecting", then reco
   server = await startServer(binary, { port, args: ['--peer-ttl', '120s'] });
   assert.equal(server.port, port);
   const restarted = Date.now();
+  // Publishes go on while the page reconnects.
   const fresh = fakePeerId(4);
-  await publish(server, { type: 'online', peerId: fresh, content: 'after restart' });
+  const busy = Array.from({ length: 40 }, (_, i) => ({ type: 'update', peerId: fakePeerId(100 + (i % 8)), content: `busy ${i}` }));
+  await Promise.all([
+    publish(server, { type: 'online', peerId: fresh, content: 'after restart' }),
+    publishAll(server, busy, 2),
+  ]);
   await waitForText('#connection-text', 'live', 15000);
   await waitForPeer(fresh, true, 2000 * SLOW);
-  // The peer from before the restart is gone: the page reloaded /peers.json on reconnecting.
+  // The peer from before the restart is gone: the new server could not resume the page's
+  // stream (its history went with the old process) and sent a snapshot instead.
   await waitForPeer(stale, false, 2000 * SLOW);
+  await waitForText('#feed', 'could not resume the stream (an event ID of an earlier run', 2000 * SLOW);
+  const rows = await (await fetch(`${server.url}/peers.json`)).json();
+  await page.waitForFunction((ids) => {
+    const shown = [...document.querySelectorAll('#peer-rows tr')].map((tr) => tr.dataset.peerId).sort();
+    return JSON.stringify(shown) === JSON.stringify(ids);
+  }, rows.map((row) => row.peer_id).sort(), { timeout: 2000 * SLOW });
   console.log(`# recovered ${Date.now() - restarted} ms after the server came back`);
+  // The tests after this one count peers: the busy ones leave.
+  await publishAll(server, Array.from({ length: 8 }, (_, i) => ({ type: 'offline', peerId: fakePeerId(100 + i) })), 2);
+  await waitForPeer(fakePeerId(107), false, 2000 * SLOW);
 });
 
 test('a peer named with HTML stays inert text', async () => {

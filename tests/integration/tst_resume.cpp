@@ -266,6 +266,37 @@ private Q_SLOTS:
         QCOMPARE(otherRun.events()[1].data, QByteArray("{\"peers\":0}"));
     }
 
+    void eventsOlderThanTheHistoryAgeAreGone()
+    {
+        QStringList arguments = ServerProcess::floodArguments();
+        arguments << "--history-age"
+                  << "500ms";
+        ServerProcess server(arguments);
+        QVERIFY(server.start());
+        SseClient first(server.port());
+        QVERIFY(first.open());
+        HttpClient http(server.port());
+        http.post("/publish", "{\"type\":\"online\",\"peerId\":\"a\"}");
+        http.post("/publish", "{\"type\":\"update\",\"peerId\":\"a\"}");
+        QCOMPARE(first.waitForEvents(2), 2);
+        SseClient soon(server.port(), "/events", "Last-Event-ID: " + first.events()[0].id + "\r\n");
+        QVERIFY(soon.open());
+        QVERIFY(soon.waitForEvents(2) >= 2);
+        QCOMPARE(soon.events()[0].data, QByteArray("{\"replayed\":1}"));
+        QTest::qWait(800);
+        SseClient late(server.port(), "/events", "Last-Event-ID: " + first.events()[0].id + "\r\n");
+        QVERIFY(late.open());
+        QVERIFY(late.waitForEvents(1) >= 1);
+        QCOMPARE(late.events()[0].type, QByteArray("reset"));
+        // The newest ID is still good: nothing was missed after it.
+        SseClient current(server.port(), "/events",
+                          "Last-Event-ID: " + first.events()[1].id + "\r\n");
+        QVERIFY(current.open());
+        QVERIFY(current.waitForEvents(1) >= 1);
+        QCOMPARE(current.events()[0].data, QByteArray("{\"replayed\":0}"));
+        QVERIFY(http.get("/metrics").body.contains("goop_event_history_events 0\n"));
+    }
+
     // With --private the peer list is for operators: so is a snapshot on /events. A resume
     // replays what the stream sends anyway; when it fails, a client without the password is
     // told and goes on live, without the list.

@@ -44,6 +44,17 @@ void ChunkingProxy::onConnection()
     }
 }
 
+void ChunkingProxy::cut()
+{
+    for (const auto &pipe : m_pipes) {
+        if (pipe->upstream)
+            pipe->upstream->abort();
+        if (pipe->client)
+            pipe->client->abort();
+        pipe->toClient.clear();
+    }
+}
+
 void ChunkingProxy::pump()
 {
     static const int sizes[] = {1, 2, 3, 5, 7, 11, 13};

@@ -28,6 +28,8 @@ public:
     // While paused the relay forwards nothing either way (the connections stay open).
     void setPaused(bool paused) { m_paused = paused; }
     qint64 chunksSent() const { return m_chunks; }
+    // Drops every connection through the relay at once, as a proxy that recycles them would.
+    void cut();
 
 private:
     struct Pipe

@@ -278,12 +278,47 @@ private Q_SLOTS:
             QVERIFY(publish(http, "online", peerId(2), QStringLiteral("after")));
         }
         QVERIFY(waitForState(connection, State::Connected, 20000));
+        // The new server could not resume after the old one's last event: a snapshot.
+        QVERIFY(!connection->resumed());
+        QCOMPARE(connection->startedHow(), QStringLiteral("from a snapshot"));
         // The fresh snapshot replaced what the old server had: peer 1 is gone.
         QTRY_COMPARE_WITH_TIMEOUT(peerIds(session.peers()), QSet<QString>{peerId(2)}, 5000);
         QCOMPARE(session.peers()
                      ->data(session.peers()->index(0, PeerTableModel::StatusColumn))
                      .toString(),
                  QStringLiteral("online"));
+    }
+
+    // A connection dropped on the way (a proxy recycling it): the monitor resumes after the last
+    // event it had, gets what it missed, and does not reload the peer list.
+    void resumesAfterADroppedConnection()
+    {
+        ServerProcess server;
+        QVERIFY(server.start());
+        ChunkingProxy proxy(server.port());
+        QVERIFY(proxy.listen());
+        HttpClient http(server.port());
+        QVERIFY(publish(http, "online", peerId(1), QStringLiteral("stays")));
+        MonitorSession session;
+        session.setBackoff(100, 200);
+        ServerConnection *connection = session.addServer(QUrl(proxy.baseUrl()));
+        QVERIFY(waitForState(connection, State::Connected));
+        QCOMPARE(connection->startedHow(), QStringLiteral("from a snapshot"));
+        QVERIFY(publish(http, "online", peerId(2), QStringLiteral("leaves while away")));
+        QTRY_COMPARE_WITH_TIMEOUT(peerIds(session.peers()), (QSet<QString>{peerId(1), peerId(2)}),
+                                  5000);
+        QSignalSpy snapshots(connection, &ServerConnection::snapshotLoaded);
+
+        proxy.cut();
+        QVERIFY(waitForState(connection, State::Reconnecting, 5000));
+        QVERIFY(publish(http, "offline", peerId(2)));
+        QVERIFY(publish(http, "online", peerId(3), QStringLiteral("came while away")));
+        QVERIFY(waitForState(connection, State::Connected, 10000));
+        QVERIFY(connection->resumed());
+        QCOMPARE(connection->startedHow(), QStringLiteral("resumed, 2 missed events replayed"));
+        QTRY_COMPARE_WITH_TIMEOUT(peerIds(session.peers()), (QSet<QString>{peerId(1), peerId(3)}),
+                                  5000);
+        QCOMPARE(snapshots.count(), 0);
     }
 
     // Starts `connection` towards a closed port and collects the delays of its first `count`
