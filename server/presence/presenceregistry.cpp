@@ -4,6 +4,7 @@
 #include "jsonwriter.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -23,6 +24,9 @@ struct PresenceRegistry::Peer
     PresenceMessage::Type type = PresenceMessage::Type::Online;
     bool own = true;
     bool verified = false;
+    // The registry holds a peer while it is stored; a Listing holds it while it is written out.
+    // Everything above `newer`/`older` never changes after create(), so holders read it freely.
+    mutable std::atomic<quint32> holders{1};
     char data[1];
 
     QByteArrayView id() const { return {data, idLength}; }
@@ -50,10 +54,13 @@ struct PresenceRegistry::Peer
         return peer;
     }
 
-    static void destroy(Peer *peer)
+    static void release(const Peer *peer)
     {
-        peer->~Peer();
-        std::free(peer);
+        if (peer->holders.fetch_sub(1, std::memory_order_acq_rel) != 1)
+            return;
+        Peer *last = const_cast<Peer *>(peer);
+        last->~Peer();
+        std::free(last);
     }
 
     void appendRow(QByteArray &out, bool onWebSocket) const
@@ -135,7 +142,7 @@ PresenceRegistry::PresenceRegistry() = default;
 PresenceRegistry::~PresenceRegistry()
 {
     for (Peer *peer : std::as_const(m_index))
-        Peer::destroy(peer);
+        Peer::release(peer);
 }
 
 PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &message,
@@ -174,14 +181,14 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
         pushFront(groupFor(message.type), peer);
     else
         insertByLastSeen(groupFor(message.type), peer);
-    m_peersJson.clear();
+    changed();
     return existing ? Change::Refreshed : Change::Registered;
 }
 
-QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs)
+QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs, qsizetype most)
 {
     QList<QByteArray> removed;
-    for (;;) {
+    while (removed.size() < most) {
         Peer *oldest = nullptr;
         for (const Group *group : {&m_online, &m_updated}) {
             if (group->oldest && group->oldest->seenMonotonicMs < monotonicCutoffMs &&
@@ -193,6 +200,7 @@ QList<QByteArray> PresenceRegistry::removeSeenBefore(qint64 monotonicCutoffMs)
         removed.append(*JsonReader::decodeString(oldest->id()));
         remove(oldest, oldest->lastSeenUs);
     }
+    return removed;
 }
 
 bool PresenceRegistry::isNews(const QByteArray &peerId, qint64 lastSeenUs,
@@ -286,7 +294,7 @@ void PresenceRegistry::setWebSocketConnected(const QByteArray &peerId, bool conn
         m_onWebSocket.insert(id);
     else
         m_onWebSocket.remove(id);
-    m_peersJson.clear();
+    changed();
 }
 
 bool PresenceRegistry::isOnWebSocket(const QByteArray &peerId) const
@@ -307,28 +315,72 @@ void PresenceRegistry::setWebSocketPeers(const QSet<QByteArray> &peerIds)
     if (escaped == m_onWebSocket)
         return;
     m_onWebSocket = std::move(escaped);
-    m_peersJson.clear();
+    changed();
+}
+
+PresenceRegistry::Listing PresenceRegistry::listing() const
+{
+    Listing listing;
+    listing.m_peers.reserve(size_t(m_index.size()));
+    listing.m_onWebSocket.reserve(size_t(m_index.size()));
+    for (const Group *group : {&m_online, &m_updated}) {
+        for (const Peer *peer = group->newest; peer; peer = peer->older) {
+            peer->holders.fetch_add(1, std::memory_order_relaxed);
+            listing.m_peers.push_back(peer);
+            listing.m_onWebSocket.push_back(!m_onWebSocket.isEmpty() &&
+                                            m_onWebSocket.contains(QByteArray::fromRawData(
+                                                peer->id().data(), peer->id().size())));
+        }
+    }
+    return listing;
+}
+
+PresenceRegistry::Listing::Listing(Listing &&other) noexcept
+    : m_peers(std::exchange(other.m_peers, {})),
+      m_onWebSocket(std::exchange(other.m_onWebSocket, {}))
+{}
+
+PresenceRegistry::Listing &PresenceRegistry::Listing::operator=(Listing &&other) noexcept
+{
+    std::swap(m_peers, other.m_peers);
+    std::swap(m_onWebSocket, other.m_onWebSocket);
+    return *this;
+}
+
+PresenceRegistry::Listing::~Listing()
+{
+    for (const Peer *peer : m_peers)
+        Peer::release(peer);
+}
+
+QByteArray PresenceRegistry::Listing::toJson() const
+{
+    qsizetype bytes = 3;
+    for (const Peer *peer : m_peers)
+        bytes += 64 + peer->idLength + peer->contentLength + peer->extraLength;
+    QByteArray json;
+    json.reserve(bytes);
+    json.append('[');
+    for (size_t i = 0; i < m_peers.size(); ++i) {
+        if (i > 0)
+            json.append(',');
+        m_peers[i]->appendRow(json, m_onWebSocket[i]);
+    }
+    json.append("]\n"); // Go's json.Encoder ends the document with a newline
+    json.squeeze();
+    return json;
+}
+
+void PresenceRegistry::cachePeersJson(quint64 version, const QByteArray &json)
+{
+    if (version == m_version)
+        m_peersJson = json;
 }
 
 QByteArray PresenceRegistry::peersJson()
 {
-    if (!m_peersJson.isEmpty())
-        return m_peersJson;
-    qsizetype bytes = 3;
-    for (const Peer *peer : std::as_const(m_index))
-        bytes += 64 + peer->idLength + peer->contentLength + peer->extraLength;
-    m_peersJson.reserve(bytes);
-    m_peersJson.append('[');
-    for (const Group *group : {&m_online, &m_updated}) {
-        for (const Peer *peer = group->newest; peer; peer = peer->older) {
-            if (m_peersJson.size() > 1)
-                m_peersJson.append(',');
-            peer->appendRow(m_peersJson, m_onWebSocket.contains(QByteArray::fromRawData(
-                                             peer->id().data(), peer->id().size())));
-        }
-    }
-    m_peersJson.append("]\n"); // Go's json.Encoder ends the document with a newline
-    m_peersJson.squeeze();
+    if (m_peersJson.isEmpty())
+        m_peersJson = listing().toJson();
     return m_peersJson;
 }
 
@@ -384,6 +436,6 @@ void PresenceRegistry::remove(Peer *peer, qint64 departedUs)
     if (departedUs >= 0)
         m_departures.insert(peer->id().toByteArray(), departedUs);
     m_index.remove(peer->id());
-    m_peersJson.clear();
-    Peer::destroy(peer);
+    changed();
+    Peer::release(peer);
 }

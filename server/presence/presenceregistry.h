@@ -6,8 +6,10 @@
 #include <QHash>
 #include <QSet>
 
+#include <limits>
 #include <memory>
 #include <optional>
+#include <vector>
 
 // The peers that are online, in the order /peers.json lists them: `online` rows first, then
 // `update` rows, each group most recently seen first. Every publish moves its peer to the
@@ -19,6 +21,8 @@
 // /peers.json body are built from them only when asked for.
 class PresenceRegistry
 {
+    struct Peer;
+
 public:
     enum class Change
     {
@@ -84,8 +88,10 @@ public:
 
     QList<Row> rows() const;
 
-    // Removes the peers last seen before `monotonicCutoffMs` and returns their IDs, oldest first.
-    QList<QByteArray> removeSeenBefore(qint64 monotonicCutoffMs);
+    // Removes the peers last seen before `monotonicCutoffMs`, at most `most` of them, and returns
+    // their IDs, oldest first.
+    QList<QByteArray> removeSeenBefore(qint64 monotonicCutoffMs,
+                                       qsizetype most = std::numeric_limits<qsizetype>::max());
 
     // When the least recently seen peer was seen (monotonic ms), if there is any peer.
     std::optional<qint64> oldestSeen() const;
@@ -96,8 +102,33 @@ public:
     // Exactly these peers are on a WebSocket (a cluster's snapshot).
     void setWebSocketPeers(const QSet<QByteArray> &peerIds);
 
-    // The /peers.json body, built once per change and shared (copies are cheap).
-    QByteArray peersJson();
+    // The rows of /peers.json as they are now, held so that they can be written out without
+    // the lock that guards the registry: a peer replaced or removed meanwhile stays readable
+    // until the listing lets go of it. 50,000 peers make 6 MB of JSON; publishes need not wait
+    // for that.
+    class Listing
+    {
+    public:
+        Listing() = default;
+        Listing(Listing &&other) noexcept;
+        Listing &operator=(Listing &&other) noexcept;
+        ~Listing();
+        // The /peers.json body; safe from any thread, with or without the registry's lock.
+        QByteArray toJson() const;
+
+    private:
+        friend class PresenceRegistry;
+        std::vector<const Peer *> m_peers; // each held (Peer::holders)
+        std::vector<bool> m_onWebSocket;
+    };
+    Listing listing() const;
+
+    // The /peers.json body built for the rows as of `version`, kept until they change (copies
+    // are cheap); empty when stale.
+    QByteArray cachedPeersJson() const { return m_peersJson; }
+    quint64 version() const { return m_version; }
+    void cachePeersJson(quint64 version, const QByteArray &json);
+    QByteArray peersJson(); // built and cached here, under the caller's lock
 
     qsizetype size() const { return m_index.size(); }
     // How many peers' last message was of `type` (online or update).
@@ -107,7 +138,6 @@ public:
     }
 
 private:
-    struct Peer;
     struct Group
     {
         Peer *newest = nullptr;
@@ -127,4 +157,10 @@ private:
     QHash<QByteArray, qint64> m_departures; // escaped ID -> last_seen (µs) of its last departure
     QSet<QByteArray> m_onWebSocket;         // escaped IDs
     QByteArray m_peersJson;                 // empty when stale
+    quint64 m_version = 0;                  // of the rows: grows with every change
+    void changed()
+    {
+        m_peersJson.clear();
+        ++m_version;
+    }
 };

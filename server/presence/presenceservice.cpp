@@ -25,6 +25,9 @@ constexpr qint64 delegatedRetryMs = 200;
 
 constexpr qsizetype minimumDeparturesPruneAt = 1024;
 
+// Peers expired per hold of the lock.
+constexpr qsizetype expirySlice = 1000;
+
 } // namespace
 
 PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *parent)
@@ -185,7 +188,17 @@ QList<std::pair<QByteArray, QList<QByteArray>>> PresenceService::peersWithAddres
 QByteArray PresenceService::peersJson()
 {
     QMutexLocker locker(&m_mutex);
-    return m_registry.peersJson();
+    if (QByteArray cached = m_registry.cachedPeersJson(); !cached.isEmpty())
+        return cached;
+    // Written out without the lock: publishes and expiry go on meanwhile, and the body is that
+    // of the rows when the listing was taken.
+    const quint64 version = m_registry.version();
+    const PresenceRegistry::Listing listing = m_registry.listing();
+    locker.unlock();
+    const QByteArray json = listing.toJson();
+    locker.relock();
+    m_registry.cachePeersJson(version, json);
+    return json;
 }
 
 void PresenceService::whileLocked(
@@ -323,7 +336,9 @@ void PresenceService::expireSilentPeers()
         if (oldest && *oldest < cutoff)
             Q_EMIT expiryDue(wallClockUs() - m_peerTtlMs * 1000);
     }
-    const QList<QByteArray> expired = m_registry.removeSeenBefore(cutoff - slack);
+    // A mass expiry (a network partition, 50,000 peers) goes in slices, so that publishes
+    // waiting for the lock get their turn between them.
+    const QList<QByteArray> expired = m_registry.removeSeenBefore(cutoff - slack, expirySlice);
     m_expiries += quint64(expired.size());
     for (const QByteArray &peerId : expired) {
         PresenceMessage offline;
@@ -336,6 +351,10 @@ void PresenceService::expireSilentPeers()
         Q_EMIT eventAccepted(offline.toJson(), {});
     }
     locker.unlock();
+    if (expired.size() == expirySlice) {
+        QMetaObject::invokeMethod(this, &PresenceService::expireSilentPeers, Qt::QueuedConnection);
+        return;
+    }
     scheduleExpiry();
 }
 

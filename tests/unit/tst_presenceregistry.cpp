@@ -164,6 +164,45 @@ private Q_SLOTS:
         QVERIFY(registry.peersJson() != first);
         QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"b", "a"}));
     }
+
+    void expiryInSlices()
+    {
+        PresenceRegistry registry;
+        for (int i = 0; i < 5; ++i)
+            registry.apply(message(Type::Online, "p" + QByteArray::number(i)), 0, i);
+        QCOMPARE(registry.removeSeenBefore(10, 2), (QList<QByteArray>{"p0", "p1"}));
+        QCOMPARE(registry.removeSeenBefore(10, 2), (QList<QByteArray>{"p2", "p3"}));
+        QCOMPARE(registry.removeSeenBefore(10, 2), QList<QByteArray>{"p4"});
+        QCOMPARE(registry.size(), 0);
+    }
+
+    // A listing is written out without the registry's lock (issue 16: /peers.json at 50,000
+    // peers is 6 MB, too much to build under the lock publishes take): it holds its peers, so
+    // it writes the rows as they were when it was taken even after they were replaced or
+    // removed (ASan in CI: no use after free), and a body built from an old listing is not
+    // cached over newer rows.
+    void aListingOutlivesTheRowsItWasTakenFrom()
+    {
+        PresenceRegistry registry;
+        registry.apply(message(Type::Online, "a"), 1, 1);
+        registry.apply(message(Type::Online, "b", "\"email\":\"b@example.org\""), 2, 2);
+        registry.setWebSocketConnected("b", true);
+        const quint64 version = registry.version();
+        const QByteArray expected = registry.peersJson();
+        PresenceRegistry::Listing listing = registry.listing();
+
+        registry.apply(message(Type::Offline, "b"), 3, 3);
+        registry.apply(message(Type::Update, "a"), 4, 4);
+        registry.apply(message(Type::Online, "c"), 5, 5);
+        QCOMPARE(listing.toJson(), expected);
+        QVERIFY(expected.contains("\"ws_connected\":true"));
+
+        registry.cachePeersJson(version, listing.toJson()); // stale: ignored
+        QCOMPARE(registry.cachedPeersJson(), QByteArray());
+        QCOMPARE(idsInOrder(registry), (QList<QByteArray>{"c", "a"}));
+        PresenceRegistry::Listing moved = std::move(listing);
+        QCOMPARE(moved.toJson(), expected);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestPresenceRegistry)
