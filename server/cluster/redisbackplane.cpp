@@ -1,6 +1,7 @@
 #include "redisbackplane.h"
 
 #include "backplanescripts.h"
+#include "clusterreplies.h"
 #include "logcategories.h"
 #include "redisconnection.h"
 #include "textquote.h"
@@ -30,14 +31,10 @@ constexpr int expiryBatch = 1000;
 // resynchronisation still sends every row this instance has and Redis lacks).
 constexpr qsizetype maxOutbox = 100000;
 
+using ClusterReplies::isText;
 QByteArray replyText(const redisReply *reply)
 {
-    return QByteArray(reply->str, static_cast<qsizetype>(reply->len));
-}
-
-bool isText(const redisReply *reply)
-{
-    return reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS;
+    return ClusterReplies::text(reply);
 }
 
 QByteArray randomName()
@@ -170,70 +167,24 @@ void RedisBackplane::onCommandsConnected()
                         });
 }
 
-namespace {
-
-// The rows of {peerId, "<last_seen µs> <JSON>", …}.
-QList<PresenceService::Row> peerRows(const redisReply *pairs)
-{
-    QList<PresenceService::Row> rows;
-    rows.reserve(static_cast<qsizetype>(pairs->elements / 2));
-    for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
-        const QByteArray value = replyText(pairs->element[i + 1]);
-        const qsizetype space = value.indexOf(' ');
-        bool ok = false;
-        const qint64 lastSeenUs = value.left(space).toLongLong(&ok);
-        auto parsed = PresenceMessage::parse(QByteArrayView(value).sliced(space + 1),
-                                             PresenceMessage::Source::Server);
-        if (space < 0 || !ok || !std::holds_alternative<PresenceMessage>(parsed)) {
-            qCWarning(lcCluster, "cluster: ignoring a malformed row for %s in Redis",
-                      goQuoted(replyText(pairs->element[i])).constData());
-            continue;
-        }
-        PresenceService::Row row;
-        row.message = std::get<PresenceMessage>(std::move(parsed));
-        row.lastSeenUs = lastSeenUs;
-        rows.append(std::move(row));
-    }
-    return rows;
-}
-
-// `offline` rows for {peerId, last_seen µs, …}: the peers that left recently.
-QList<PresenceService::Row> departureRows(const redisReply *pairs)
-{
-    QList<PresenceService::Row> rows;
-    rows.reserve(static_cast<qsizetype>(pairs->elements / 2));
-    for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
-        PresenceService::Row row;
-        row.message.type = PresenceMessage::Type::Offline;
-        row.message.peerId = replyText(pairs->element[i]);
-        row.lastSeenUs = replyText(pairs->element[i + 1]).toLongLong();
-        rows.append(std::move(row));
-    }
-    return rows;
-}
-
-} // namespace
-
 void RedisBackplane::onSnapshot(redisReply *reply)
 {
     if (!reply)
         return;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 || !isText(reply->element[0]) ||
-        !isText(reply->element[1]) || reply->element[2]->type != REDIS_REPLY_ARRAY ||
-        reply->element[3]->type != REDIS_REPLY_ARRAY ||
-        reply->element[4]->type != REDIS_REPLY_ARRAY) {
-        lost(reply->type == REDIS_REPLY_ERROR
-                 ? QStringLiteral("snapshot failed: ") + QString::fromUtf8(replyText(reply))
-                 : QStringLiteral("snapshot: unexpected reply"));
+    QString error;
+    std::optional<ClusterReplies::Snapshot> snapshot = ClusterReplies::snapshot(reply, &error);
+    if (!snapshot) {
+        lost(error);
         return;
     }
-    m_lastEntryId = replyText(reply->element[0]);
-    const QByteArray epoch = replyText(reply->element[1]);
-    const bool stateLost = !m_epoch.isEmpty() && epoch != m_epoch;
-    m_epoch = epoch;
-    QList<PresenceService::Row> rows = peerRows(reply->element[2]);
-    const qsizetype peerCount = rows.size();
-    rows.append(departureRows(reply->element[3]));
+    if (snapshot->malformedRows > 0)
+        qCWarning(lcCluster, "cluster: ignoring %lld malformed rows in Redis",
+                  static_cast<long long>(snapshot->malformedRows));
+    m_lastEntryId = snapshot->position;
+    const bool stateLost = !m_epoch.isEmpty() && snapshot->epoch != m_epoch;
+    m_epoch = snapshot->epoch;
+    const QList<PresenceService::Row> &rows = snapshot->rows;
+    const qsizetype peerCount = snapshot->peerCount;
     if (stateLost)
         qCWarning(lcCluster, "cluster: Redis lost the cluster's state (restarted without "
                              "persistence?); the instances rebuild it from theirs");
@@ -241,10 +192,7 @@ void RedisBackplane::onSnapshot(redisReply *reply)
         rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
     for (const PresenceService::Row &row : newer)
         enqueue(row.message, row.lastSeenUs);
-    QSet<QByteArray> onWebSockets;
-    for (size_t i = 0; i + 1 < reply->element[4]->elements; i += 2)
-        onWebSockets.insert(replyText(reply->element[4]->element[i]));
-    m_presence.setWebSocketPeers(onWebSockets);
+    m_presence.setWebSocketPeers(snapshot->onWebSockets);
     ++m_resyncs;
     m_backoffMs = 0;
     if (m_outageReported) {
@@ -287,22 +235,9 @@ void RedisBackplane::onStreamReply(redisReply *reply)
         lost(QStringLiteral("XREAD failed: ") + QString::fromUtf8(replyText(reply)));
         return;
     }
-    // [[key, [[id, [field, value, …]], …]]], or nil when BLOCK ran out.
-    if (reply->type == REDIS_REPLY_ARRAY) {
-        for (size_t s = 0; s < reply->elements; ++s) {
-            const redisReply *stream = reply->element[s];
-            if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2)
-                continue;
-            const redisReply *entries = stream->element[1];
-            for (size_t e = 0; e < entries->elements; ++e) {
-                redisReply *entry = entries->element[e];
-                if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
-                    !isText(entry->element[0]))
-                    continue;
-                m_lastEntryId = replyText(entry->element[0]);
-                applyEntry(m_lastEntryId, entry->element[1]);
-            }
-        }
+    for (const ClusterReplies::StreamEntry &entry : ClusterReplies::streamEntries(reply)) {
+        m_lastEntryId = entry.id;
+        applyEntry(entry);
     }
     settlePublishes(); // this instance's own, applied now: their HTTP answers go out
     readStream();
@@ -337,31 +272,17 @@ bool RedisBackplane::commandWhileFollowing(const QByteArrayList &command, const 
     return true;
 }
 
-void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
+void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry)
 {
-    QByteArray instance, lastSeen, json, expiredPeer, ts, hintTarget, webSocketPeer, connected;
-    for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
-        const QByteArray name = replyText(fields->element[f]);
-        QByteArray value = replyText(fields->element[f + 1]);
-        if (name == "i")
-            instance = std::move(value);
-        else if (name == "s")
-            lastSeen = std::move(value);
-        else if (name == "m")
-            json = std::move(value);
-        else if (name == "e")
-            expiredPeer = std::move(value);
-        else if (name == "t")
-            ts = std::move(value);
-        else if (name == "h")
-            hintTarget = std::move(value);
-        else if (name == "w")
-            webSocketPeer = std::move(value);
-        else if (name == "c")
-            connected = std::move(value);
-    }
+    const QByteArray &entryId = entry.id;
+    const QByteArray &instance = entry.instance;
+    const QByteArray &lastSeen = entry.lastSeen;
+    const QByteArray &json = entry.json;
+    const QByteArray &expiredPeer = entry.expiredPeer;
+    const QByteArray &hintTarget = entry.hintTarget;
+    const QByteArray &webSocketPeer = entry.webSocketPeer;
     if (!webSocketPeer.isEmpty()) {
-        m_presence.setWebSocketConnected(webSocketPeer, connected == "1");
+        m_presence.setWebSocketConnected(webSocketPeer, entry.connected == "1");
         return;
     }
     if (!hintTarget.isEmpty()) {
@@ -379,7 +300,7 @@ void RedisBackplane::applyEntry(const QByteArray &entryId, redisReply *fields)
         PresenceMessage offline;
         offline.type = PresenceMessage::Type::Offline;
         offline.peerId = expiredPeer;
-        offline.ts = ts.toLongLong();
+        offline.ts = entry.ts.toLongLong();
         ++m_expired;
         if (m_presence.applyReplicated(offline, lastSeen.toLongLong(), offline.toJson(), entryId,
                                        PresenceService::Origin::OtherInstance))

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "clusterreplies.h"
 #include "presenceservice.h"
 #include "publishsequencer.h"
 #include "redisurl.h"
@@ -107,7 +108,7 @@ private:
     void onSnapshot(redisReply *reply);
     void readStream();
     void onStreamReply(redisReply *reply);
-    void applyEntry(const QByteArray &entryId, redisReply *fields);
+    void applyEntry(const ClusterReplies::StreamEntry &entry);
     void expire(qint64 cutoffUs);
     qint64 goneCutoffUs(qint64 nowUs) const;
     QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs) const;
