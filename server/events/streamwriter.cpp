@@ -3,6 +3,7 @@
 #include "connectionbudget.h"
 #include "logcategories.h"
 #include "sseframe.h"
+#include "threadsanitizer.h"
 #include "websocket/websocketframes.h"
 
 #include <algorithm>
@@ -19,8 +20,13 @@ StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Cou
       m_webSocketEvents(std::move(webSocketEvents)), m_poller(SocketPoller::create(options.calls)),
       m_sender(FanOutSender::create(options.calls))
 {
-    m_thread.reset(QThread::create([this] { run(); }));
+    m_thread.reset(QThread::create([this] {
+        ThreadSanitizer::acquire(this); // the construction, before start()
+        run();
+        ThreadSanitizer::release(this); // everything the thread did, before wait() returns
+    }));
     m_thread->setObjectName(QStringLiteral("sse-writer")); // in top -H, perf, gdb
+    ThreadSanitizer::release(this);
     m_thread->start();
 }
 
@@ -33,6 +39,7 @@ StreamWriter::~StreamWriter()
     }
     m_poller->wake();
     m_thread->wait();
+    ThreadSanitizer::acquire(this);
 }
 
 void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
