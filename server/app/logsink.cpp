@@ -9,17 +9,17 @@ LogSink::LogSink() : m_writer([this] { run(); }) {}
 LogSink::~LogSink()
 {
     {
-        QMutexLocker locker(&m_mutex);
+        std::lock_guard<std::mutex> lock(m_mutex);
         m_stopping = true;
     }
-    m_wake.wakeOne();
+    m_wake.notify_one();
     m_writer.join();
 }
 
 void LogSink::write(QByteArray stderrLine, QString recentLine)
 {
     {
-        QMutexLocker locker(&m_mutex);
+        std::lock_guard<std::mutex> lock(m_mutex);
         if (!recentLine.isEmpty()) {
             m_recent.push_back(std::move(recentLine));
             if (m_recent.size() > recentLineCount)
@@ -31,12 +31,12 @@ void LogSink::write(QByteArray stderrLine, QString recentLine)
         }
         m_queue.push_back(std::move(stderrLine));
     }
-    m_wake.wakeOne();
+    m_wake.notify_one();
 }
 
 QByteArray LogSink::recentLinesJson() const
 {
-    QMutexLocker locker(&m_mutex);
+    std::lock_guard<std::mutex> lock(m_mutex);
     QByteArray out = "[";
     for (const QString &line : m_recent) {
         if (out.size() > 1)
@@ -48,10 +48,9 @@ QByteArray LogSink::recentLinesJson() const
 
 void LogSink::run()
 {
-    QMutexLocker locker(&m_mutex);
+    std::unique_lock<std::mutex> locker(m_mutex);
     for (;;) {
-        while (m_queue.empty() && !m_stopping)
-            m_wake.wait(&m_mutex);
+        m_wake.wait(locker, [this] { return !m_queue.empty() || m_stopping; });
         if (m_queue.empty())
             return;
         std::deque<QByteArray> batch;
@@ -65,6 +64,6 @@ void LogSink::run()
         for (const QByteArray &line : batch)
             std::fwrite(line.constData(), 1, static_cast<size_t>(line.size()), stderr);
         std::fflush(stderr);
-        locker.relock();
+        locker.lock();
     }
 }

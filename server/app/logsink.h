@@ -1,11 +1,11 @@
 #pragma once
 
 #include <QByteArray>
-#include <QMutex>
 #include <QStringList>
-#include <QWaitCondition>
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <thread>
 
 // Where log lines go: stderr, written by a thread of its own so that a slow journal or
@@ -28,8 +28,9 @@ public:
 private:
     void run();
 
-    mutable QMutex m_mutex;
-    QWaitCondition m_wake;
+    // The standard library's, not Qt's: ThreadSanitizer sees these (tests/sanitizers).
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
     std::deque<QByteArray> m_queue;
     std::deque<QString> m_recent;
     qint64 m_dropped = 0;

@@ -122,11 +122,11 @@ private:
         quint64 id;
         SocketIo::Handle socket = SocketIo::invalidHandle;
         Kind kind = Kind::EventStream;
-        QByteArray bytes;                // the greeting, or the frame to send
-        std::shared_ptr<void> place;     // of an Add
-        std::vector<SharedPiece> replay; // of an Add
-        quint16 code = 0;                // of a Close
-        qsizetype eventStreamBefore = 0; // bytes of the frames posted before it
+        QByteArray bytes{};                // the greeting, or the frame to send
+        std::shared_ptr<void> place{};     // of an Add
+        std::vector<SharedPiece> replay{}; // of an Add
+        quint16 code = 0;                  // of a Close
+        qsizetype eventStreamBefore = 0;   // bytes of the frames posted before it
         qsizetype webSocketBefore = 0;
         qint64 framesBefore = 0;
     };

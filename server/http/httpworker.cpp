@@ -1,6 +1,7 @@
 #include "httpworker.h"
 
 #include "guardedtcpserver.h"
+#include "threadsanitizer.h"
 
 #include <QHostAddress>
 
@@ -12,42 +13,51 @@ HttpWorker::HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::
     m_thread.setObjectName(QStringLiteral("http"));
     m_thread.start();
     // Qt objects must be created in the thread whose event loop serves them.
-    QMetaObject::invokeMethod(
-        m_context,
-        [&] {
-            auto *api = new ApiServer(services, m_context);
-            auto *listener = new GuardedTcpServer(
-                limits, services.budget, services.access, services.metrics,
-                [api](const ConnectionGuard::RawRequest &request, QTcpSocket *socket) {
-                    return api->answerDirectly(request, socket);
-                });
-            if (listener->setSocketDescriptor(listeningSocket)) {
-                api->bind(listener);
-                m_listening = true;
-            } else {
-                delete listener;
-            }
-        },
-        Qt::BlockingQueuedConnection);
+    runInThread([&] {
+        auto *api = new ApiServer(services, m_context);
+        auto *listener = new GuardedTcpServer(
+            limits, services.budget, services.access, services.metrics,
+            [api](const ConnectionGuard::RawRequest &request, QTcpSocket *socket) {
+                return api->answerDirectly(request, socket);
+            });
+        if (listener->setSocketDescriptor(listeningSocket)) {
+            api->bind(listener);
+            m_listening = true;
+        } else {
+            delete listener;
+        }
+    });
 }
 
 HttpWorker::~HttpWorker()
 {
-    QMetaObject::invokeMethod(
-        m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
+    runInThread([this] { delete m_context; });
     m_thread.quit();
     m_thread.wait();
 }
 
 void HttpWorker::stopListening()
 {
+    runInThread([this] {
+        for (QTcpServer *listener : m_context->findChildren<QTcpServer *>())
+            listener->close();
+    });
+}
+
+void HttpWorker::runInThread(const std::function<void()> &work)
+{
+    // The caller waits: what it did before happens before `work`, and `work` before what it does
+    // after. Qt orders that with primitives ThreadSanitizer cannot see, so it is said here.
+    ThreadSanitizer::release(this);
     QMetaObject::invokeMethod(
         m_context,
-        [this] {
-            for (QTcpServer *listener : m_context->findChildren<QTcpServer *>())
-                listener->close();
+        [this, &work] {
+            ThreadSanitizer::acquire(this);
+            work();
+            ThreadSanitizer::release(this);
         },
         Qt::BlockingQueuedConnection);
+    ThreadSanitizer::acquire(this);
 }
 
 std::vector<SocketIo::Handle> openListeningSockets(const QHostAddress &host, quint16 port,

@@ -6,6 +6,7 @@
 
 #include <QThread>
 
+#include <functional>
 #include <vector>
 
 class GuardedTcpServer;
@@ -25,6 +26,9 @@ public:
     void stopListening();
 
 private:
+    // Runs `work` in the worker's thread and waits for it.
+    void runInThread(const std::function<void()> &work);
+
     QThread m_thread;
     QObject *m_context = nullptr; // lives in m_thread; parent of the servers
     bool m_listening = false;
