@@ -81,6 +81,7 @@ void EventHistory::append(const QByteArray &jsonLine, QByteArrayView clusterId)
     const EventId id = nextId(clusterId);
     const QByteArray frame = "id: " + id.toText() + '\n' + SseFrame::data(jsonLine);
     keep(id, frame);
+    m_snapshot.bytes.reset(); // stale now; streams still sending it hold their own reference
     m_hub.broadcast(frame,
                     m_hub.webSocketCount() > 0 ? WebSocketFrames::text(jsonLine) : QByteArray());
     if (!m_waiters.empty() && !id.isLocal())
@@ -210,6 +211,12 @@ EventHistory::Resumption EventHistory::resume(Subscriber &subscriber, QByteArray
         // In a cluster another instance may have sent it already; this one is about to.
         if (m_order == Order::Own || id->isLocal())
             return lost("not an event ID of this server");
+        // The head and `: ok` go out now (a few hundred bytes the socket takes), so that the
+        // client sees its stream open while it waits.
+        const qint64 sent = SocketIo::sendNow(subscriber.socket, subscriber.greeting.constData(),
+                                              subscriber.greeting.size());
+        if (sent > 0)
+            subscriber.greeting.remove(0, sent);
         Waiter waiter{m_nextTicket++, *id, std::move(subscriber)};
         m_waiters.push_back(std::move(waiter));
         return Resumption{Resumption::Kind::Waiting, 0, m_waiters.back().ticket, {}};
@@ -221,8 +228,12 @@ EventHistory::Resumption EventHistory::resume(Subscriber &subscriber, QByteArray
 
 void EventHistory::releaseWaitersUpTo(const EventId &last)
 {
-    auto ready = std::stable_partition(m_waiters.begin(), m_waiters.end(),
-                                       [&last](const Waiter &w) { return last < w.after; });
+    // One whose ID fell below the floor meanwhile (a resync skipped past it) stays to time out:
+    // it needs a snapshot, which this lock cannot give.
+    auto ready =
+        std::stable_partition(m_waiters.begin(), m_waiters.end(), [this, &last](const Waiter &w) {
+            return last < w.after || (m_sharedKnown && w.after < m_sharedFloor);
+        });
     for (auto it = ready; it != m_waiters.end(); ++it) {
         qsizetype replayed = 0;
         subscribeAfter(std::move(it->subscriber), it->after, &replayed);

@@ -10,6 +10,7 @@
 #include "streamrecorder.h"
 #include "websocketclient.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QJsonArray>
@@ -338,6 +339,37 @@ private Q_SLOTS:
             QCOMPARE(row["content"].toString(),
                      QStringLiteral("second ") + row["peer_id"].toString().right(1));
         }
+    }
+
+    // An ID this instance has not read from the cluster yet (another instance sent it a moment
+    // ago) is waited for: the stream resumes once the instance has it. One that never comes is
+    // told `reset` after a few seconds, with a snapshot.
+    void resumeWaitsForAnIdFromTheClusterItHasNotRead()
+    {
+        QVERIFY(startCluster(2));
+        HttpClient http(m_instances[0]->port());
+        QCOMPARE(http.post("/publish", message("online", "early")).status, 204);
+        // Stream entry IDs start with Redis's clock in ms: this one is a second ahead.
+        const QByteArray soon =
+            QByteArray::number(QDateTime::currentMSecsSinceEpoch() + 1000) + "-0";
+        StreamRecorder waiting(m_instances[1]->port(), m_clock);
+        QVERIFY(waiting.open(5000, "Last-Event-ID: " + soon + "\r\n"));
+        runFor(1500);
+        QVERIFY(waiting.events().isEmpty()); // nothing yet: the instance has not reached it
+        QCOMPARE(http.post("/publish", message("update", "later")).status, 204);
+        QVERIFY(runUntil([&] { return waiting.events().size() >= 2; }, 5000));
+        QCOMPARE(waiting.events()[0].type, QByteArray("resumed"));
+        QCOMPARE(waiting.events()[0].data, QByteArray("{\"replayed\":1}"));
+        QCOMPARE(peerIdOf(waiting.events()[1].data), QByteArray("later"));
+
+        const QByteArray never =
+            QByteArray::number(QDateTime::currentMSecsSinceEpoch() + 600000) + "-0";
+        StreamRecorder givenUp(m_instances[1]->port(), m_clock);
+        QVERIFY(givenUp.open(5000, "Last-Event-ID: " + never + "\r\n"));
+        QVERIFY(runUntil([&] { return givenUp.events().size() >= 2; }, 10000));
+        QCOMPARE(givenUp.events()[0].type, QByteArray("reset"));
+        QVERIFY(givenUp.events()[0].data.contains("has not received from the cluster"));
+        QCOMPARE(givenUp.events()[1].type, QByteArray("snapshot"));
     }
 
     // A subscriber cut off from one instance while publishes keep coming through Caddy resumes
