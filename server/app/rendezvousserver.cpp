@@ -63,7 +63,7 @@ WebSocketPeers::Options webSocketOptions(const ServerConfig &config)
 RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnections,
                                    const LogSink &logs, QObject *parent)
     : QObject(parent), m_config(config), m_logs(logs), m_budget(maxConnections),
-      m_access(config.access), m_presence(config.peerTtl),
+      m_idleConnections(m_budget), m_access(config.access), m_presence(config.peerTtl),
       m_events(
           hubOptions(config), m_budget,
           {[this](quint64 stream, const QByteArray &text) { m_webSockets.received(stream, text); },
@@ -149,7 +149,8 @@ void RendezvousServer::deliverHintHere(const QByteArray &target, const QByteArra
 
 RendezvousServer::~RendezvousServer()
 {
-    m_workers.clear(); // before the services they use
+    m_idleConnections.closeAll(); // before the workers it hands connections back to
+    m_workers.clear();            // before the services they use
     m_backplane.reset();
 }
 
@@ -199,7 +200,8 @@ std::optional<QString> RendezvousServer::listen()
                                        [this] { return gauges(); },
                                        m_config.relay ? m_config.relay->json() : QByteArray()};
     for (const SocketIo::Handle socket : sockets)
-        m_workers.push_back(std::make_unique<HttpWorker>(socket, limits, services));
+        m_workers.push_back(
+            std::make_unique<HttpWorker>(socket, limits, m_idleConnections, services));
     m_address = *address;
     qCInfo(lcApp,
            "listening on %s (%d HTTP threads, up to %d connections; event streams sent "
@@ -230,6 +232,7 @@ void RendezvousServer::stop()
     for (const auto &worker : m_workers)
         worker->stopListening();
     m_events.closeAll();
+    m_idleConnections.closeAll(); // as Go's Shutdown closes idle connections at once
 }
 
 ServerMetrics::Gauges RendezvousServer::gauges() const
@@ -253,6 +256,7 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
     gauges.access = m_access.counts();
     gauges.webSocketMessagesLimited = m_webSockets.messagesLimited();
     gauges.connections = m_budget.inUse();
+    gauges.idleConnectionsParked = m_idleConnections.parkedCount();
     gauges.maxConnections = m_budget.max();
 #ifdef GOOP_HAVE_HIREDIS
     if (m_backplane) {

@@ -5,6 +5,7 @@
 #include "dashboardfiles.h"
 #include "eventhistory.h"
 #include "eventhub.h"
+#include "idleconnectionpark.h"
 #include "presenceservice.h"
 #include "punch/punchhints.h"
 #include "serverconfig.h"
@@ -64,6 +65,7 @@ private:
     const ServerConfig m_config;
     const LogSink &m_logs;
     ConnectionBudget m_budget;
+    IdleConnectionPark m_idleConnections; // keep-alive connections between requests
     AccessControl m_access;
     PresenceService m_presence;
     EventHub m_events;

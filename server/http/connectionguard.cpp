@@ -49,9 +49,9 @@ bool hasToken(QByteArrayView list, QByteArrayView token)
 } // namespace
 
 ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
-                                 ServerMetrics &metrics, FastLane fastLane)
+                                 ServerMetrics &metrics, FastLane fastLane, Park park)
     : QObject(socket), m_socket(socket), m_limits(limits), m_budget(budget), m_metrics(metrics),
-      m_fastLane(std::move(fastLane))
+      m_fastLane(std::move(fastLane)), m_park(std::move(park))
 {
     socket->setProperty(guardProperty, QVariant::fromValue(static_cast<QObject *>(this)));
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::inspect);
@@ -218,7 +218,7 @@ void ConnectionGuard::inspect()
     // One timer restart per chunk, not two per request: the idle timeout from the last
     // complete request, or the request timeout from the start of one begun in this chunk.
     if (m_state == State::Idle)
-        m_timer.start(m_limits.idleTimeout);
+        startIdleTimer();
     else if (requestStart >= 0)
         m_timer.start(m_limits.requestTimeout);
 }
@@ -378,6 +378,15 @@ void ConnectionGuard::timedOut()
         m_socket->abort();
         break;
     case State::Idle:
+        if (m_requestsSeen > 0 &&
+            std::chrono::steady_clock::now() - m_idleSince < m_limits.idleTimeout) {
+            if (!parkIfIdle()) // an answer still leaving, say: look again a little later
+                m_timer.start(std::min<std::chrono::milliseconds>(
+                    m_limits.parkAfter,
+                    std::chrono::ceil<std::chrono::milliseconds>(
+                        m_idleSince + m_limits.idleTimeout - std::chrono::steady_clock::now())));
+            break;
+        }
         m_state = State::Closing;
         m_socket->disconnectFromHost();
         m_timer.start(std::chrono::seconds(2));
@@ -385,4 +394,31 @@ void ConnectionGuard::timedOut()
     case State::Streaming:
         break;
     }
+}
+
+void ConnectionGuard::startIdleTimer()
+{
+    m_idleSince = std::chrono::steady_clock::now();
+    const bool parks =
+        m_park && m_limits.parkAfter.count() > 0 && m_limits.parkAfter < m_limits.idleTimeout;
+    m_timer.start(parks ? m_limits.parkAfter : m_limits.idleTimeout);
+}
+
+bool ConnectionGuard::parkIfIdle()
+{
+    // Only a connection between requests: everything asked answered and sent, nothing more
+    // received, nothing of it left with QtHttpServer.
+    if (!m_park || !m_owed.empty() || m_requestsHandled != m_requestsSeen ||
+        m_socket->bytesToWrite() > 0 || m_socket->bytesAvailable() > 0 ||
+        m_socket->state() != QAbstractSocket::ConnectedState)
+        return false;
+    // The park takes a duplicate of the descriptor; closing Qt's socket then leaves the
+    // connection open (no shutdown), owned by the park alone.
+    const SocketIo::Handle descriptor = SocketIo::duplicate(m_socket->socketDescriptor());
+    if (descriptor == SocketIo::invalidHandle)
+        return false;
+    m_handedOver = true;
+    m_park(descriptor, m_idleSince + m_limits.idleTimeout);
+    m_socket->abort();
+    return true;
 }

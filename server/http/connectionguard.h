@@ -38,6 +38,9 @@ public:
         int maxHeaderFields = 100;
         std::chrono::milliseconds requestTimeout{10000};
         std::chrono::milliseconds idleTimeout{120000};
+        // Idle this long between requests, a keep-alive connection leaves the HTTP thread for
+        // the park (see IdleConnectionPark); 0: never.
+        std::chrono::milliseconds parkAfter{1000};
     };
 
     // A complete, validated request, as the fast lane sees it.
@@ -51,11 +54,14 @@ public:
     // Answers the request (through reply() or owe(), then handled()) and returns true, or
     // returns false at once, having done nothing, to leave it to QtHttpServer.
     using FastLane = std::function<bool(const RawRequest &, QTcpSocket *)>;
+    // Takes an idle connection (a descriptor of its own, with the connection's place in the
+    // budget) to hold until the client sends again or `closeAt`.
+    using Park = std::function<void(qintptr socket, std::chrono::steady_clock::time_point closeAt)>;
 
     // Becomes the socket's child and holds the connection's place in `budget` (taken by the
     // caller) until the socket is gone or handOver() passes it on.
     ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
-                    ServerMetrics &metrics, FastLane fastLane = {});
+                    ServerMetrics &metrics, FastLane fastLane = {}, Park park = {});
     ~ConnectionGuard() override;
 
     static ConnectionGuard *of(QTcpSocket *socket);
@@ -112,6 +118,8 @@ private:
     bool takeFastLane(QByteArrayView request, qsizetype headLength);
     void reject(int status, QByteArrayView reason, const QByteArray &extraHeaders = {});
     void timedOut();
+    void startIdleTimer();
+    bool parkIfIdle(); // false when something is still under way on the connection
     void write(const QByteArray &bytes, const QByteArray &moreBytes = {});
     void close();
 
@@ -120,6 +128,7 @@ private:
     ConnectionBudget &m_budget;
     ServerMetrics &m_metrics;
     const FastLane m_fastLane;
+    const Park m_park;
     bool m_handedOver = false;
     State m_state = State::Idle;
     QByteArray m_head;
@@ -144,4 +153,5 @@ private:
     std::deque<Owed> m_owed;
     quint64 m_nextPlace = 0;
     QTimer m_timer;
+    std::chrono::steady_clock::time_point m_idleSince;
 };

@@ -6,7 +6,7 @@
 #include <QHostAddress>
 
 HttpWorker::HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::Limits &limits,
-                       const ApiServer::Services &services)
+                       IdleConnectionPark &park, const ApiServer::Services &services)
 {
     m_context = new QObject;
     m_context->moveToThread(&m_thread);
@@ -19,7 +19,8 @@ HttpWorker::HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::
             limits, services.budget, services.access, services.metrics,
             [api](const ConnectionGuard::RawRequest &request, QTcpSocket *socket) {
                 return api->answerDirectly(request, socket);
-            });
+            },
+            &park);
         if (listener->setSocketDescriptor(listeningSocket)) {
             api->bind(listener);
             m_listening = true;

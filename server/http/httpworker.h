@@ -10,6 +10,7 @@
 #include <vector>
 
 class GuardedTcpServer;
+class IdleConnectionPark;
 
 // One HTTP serving thread: its own event loop, listening socket and ApiServer. On Linux several
 // workers listen on the same port (SO_REUSEPORT), and the kernel spreads new connections over
@@ -17,9 +18,10 @@ class GuardedTcpServer;
 class HttpWorker
 {
 public:
-    // Takes over `listeningSocket` (bound and listening).
+    // Takes over `listeningSocket` (bound and listening). Idle keep-alive connections wait in
+    // `park`, which must close them all (closeAll()) before the worker is destroyed.
     HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::Limits &limits,
-               const ApiServer::Services &services);
+               IdleConnectionPark &park, const ApiServer::Services &services);
     ~HttpWorker(); // closes its connections and stops the thread
 
     bool isListening() const { return m_listening; }

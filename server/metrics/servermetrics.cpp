@@ -202,6 +202,9 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
 
     header(out, "goop_connections", "gauge", "Open connections, event streams included.");
     sample(out, "goop_connections", {}, double(gauges.connections));
+    header(out, "goop_connections_idle_parked", "gauge",
+           "Keep-alive connections idle between requests, waiting outside the HTTP threads.");
+    sample(out, "goop_connections_idle_parked", {}, double(gauges.idleConnectionsParked));
     header(out, "goop_connections_max", "gauge", "The connection cap.");
     sample(out, "goop_connections_max", {}, double(gauges.maxConnections));
 

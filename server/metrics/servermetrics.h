@@ -40,6 +40,7 @@ public:
         qint64 peersUpdate = 0;
         qint64 subscribers = 0;
         qint64 connections = 0;
+        qint64 idleConnectionsParked = 0; // of `connections`
         qint64 maxConnections = 0;
         qint64 subscribersDropped = 0;
         qint64 eventsDelivered = 0;

@@ -81,12 +81,26 @@ qint64 sendNow(Handle socket, QByteArrayView first, QByteArrayView second)
     return wouldBlock() ? 0 : -1;
 }
 
-qint64 receiveNow(Handle socket, char *buffer, qint64 size)
+namespace {
+
+qint64 receive(Handle socket, char *buffer, qint64 size, int flags)
 {
-    const int n = ::recv(native(socket), buffer, int(qMin<qint64>(size, 1 << 30)), 0);
+    const int n = ::recv(native(socket), buffer, int(qMin<qint64>(size, 1 << 30)), flags);
     if (n > 0)
         return n;
     return n < 0 && wouldBlock() ? 0 : -1;
+}
+
+} // namespace
+
+qint64 receiveNow(Handle socket, char *buffer, qint64 size)
+{
+    return receive(socket, buffer, size, 0);
+}
+
+qint64 peekNow(Handle socket, char *buffer, qint64 size)
+{
+    return receive(socket, buffer, size, MSG_PEEK);
 }
 
 Handle duplicate(Handle socket)
@@ -226,10 +240,12 @@ qint64 sendNow(Handle socket, QByteArrayView first, QByteArrayView second)
     }
 }
 
-qint64 receiveNow(Handle socket, char *buffer, qint64 size)
+namespace {
+
+qint64 receive(Handle socket, char *buffer, qint64 size, int flags)
 {
     for (;;) {
-        const ssize_t n = ::recv(native(socket), buffer, size_t(size), MSG_DONTWAIT);
+        const ssize_t n = ::recv(native(socket), buffer, size_t(size), flags | MSG_DONTWAIT);
         if (n > 0)
             return n;
         if (n == 0)
@@ -237,6 +253,18 @@ qint64 receiveNow(Handle socket, char *buffer, qint64 size)
         if (errno != EINTR)
             return wouldBlock() ? 0 : -1;
     }
+}
+
+} // namespace
+
+qint64 receiveNow(Handle socket, char *buffer, qint64 size)
+{
+    return receive(socket, buffer, size, 0);
+}
+
+qint64 peekNow(Handle socket, char *buffer, qint64 size)
+{
+    return receive(socket, buffer, size, MSG_PEEK);
 }
 
 Handle duplicate(Handle socket)

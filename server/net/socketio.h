@@ -36,6 +36,8 @@ qint64 sendNow(Handle socket, QByteArrayView first, QByteArrayView second);
 // Reads what is there into `buffer`. Returns the bytes read, 0 when nothing is waiting, or -1
 // at the end of the stream or on an error.
 qint64 receiveNow(Handle socket, char *buffer, qint64 size);
+// The same, leaving what it reads in the socket for the next reader.
+qint64 peekNow(Handle socket, char *buffer, qint64 size);
 
 // A second handle on the same connection (not inherited by child processes, non-blocking):
 // closing the first one, as Qt does when it lets go of a socket, leaves the connection open.

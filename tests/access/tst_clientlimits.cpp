@@ -23,17 +23,6 @@ QByteArray publishRequest(const QByteArray &body, const QByteArray &extraHeaders
            "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
-// A metric's value from /metrics (the first sample whose line starts with `prefix`).
-double metric(quint16 port, const QByteArray &prefix)
-{
-    HttpClient http(port);
-    const QByteArray text = http.get("/metrics").body;
-    for (const QByteArray &line : text.split('\n'))
-        if (line.startsWith(prefix + ' '))
-            return line.mid(prefix.size() + 1).toDouble();
-    return -1;
-}
-
 // Sends `requests` pipelined on one connection from `from`, 100 at a time, and returns their
 // statuses (and each 429's Retry-After in `retryAfter`, when asked).
 QList<int> pipelined(quint16 port, const QHostAddress &from, const QList<QByteArray> &requests,
@@ -181,8 +170,8 @@ private Q_SLOTS:
             if (round < 2)
                 QTest::qWait(int(qMax<qint64>(0, 5000 - clock.elapsed())));
         }
-        QCOMPARE(metric(server.port(), "goop_limited_total{limit=\"address_publish\"}"), 0.0);
-        QCOMPARE(metric(server.port(), "goop_limited_total{limit=\"peer_publish\"}"), 0.0);
+        QCOMPARE(server.metric("goop_limited_total{limit=\"address_publish\"}"), 0.0);
+        QCOMPARE(server.metric("goop_limited_total{limit=\"peer_publish\"}"), 0.0);
     }
 
     void onePeerAtAHundredASecondIsLimited()
@@ -213,8 +202,7 @@ private Q_SLOTS:
         QCOMPARE(accepted + limited, 200);
         // Nobody else pays for it: another peer on the same address goes through.
         QCOMPARE(http.post("/publish", update("calm", 1)).status, 204);
-        QCOMPARE(metric(server.port(), "goop_limited_total{limit=\"peer_publish\"}"),
-                 double(limited));
+        QCOMPARE(server.metric("goop_limited_total{limit=\"peer_publish\"}"), double(limited));
         // One log line for the flood, not one per refusal.
         QVERIFY(server.waitForLog("limit peer_publish"));
         QCOMPARE(server.log().count("limit peer_publish"), 1);
@@ -224,7 +212,7 @@ private Q_SLOTS:
     {
         ServerProcess server({"--address-publish-rate", "0", "--max-connections", "4000"});
         QVERIFY(server.start());
-        const double before = metric(server.port(), "process_resident_memory_bytes");
+        const double before = server.metric("process_resident_memory_bytes");
         constexpr int flood = 100000;
         for (int start = 0; start < flood; start += 5000) {
             QList<QByteArray> requests;
@@ -238,9 +226,9 @@ private Q_SLOTS:
                                     .arg(statuses.count(204))
                                     .arg(statuses.count(429))));
         }
-        const double keys = metric(server.port(), "goop_limit_keys{limit=\"peer_publish\"}");
+        const double keys = server.metric("goop_limit_keys{limit=\"peer_publish\"}");
         QVERIFY2(keys > 0 && keys <= 65536, qPrintable(QString::number(keys)));
-        const double after = metric(server.port(), "process_resident_memory_bytes");
+        const double after = server.metric("process_resident_memory_bytes");
         // 100,000 peers are online now (176 B each); the buckets add at most a few MB more.
         qInfo("peer buckets held after %d distinct peer IDs: %.0f; RSS %.1f -> %.1f MB", flood,
               keys, before / 1e6, after / 1e6);

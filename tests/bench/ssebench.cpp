@@ -12,6 +12,9 @@
 //   hold     --port P --subscribers N [--ready-file F]
 //            N idle SSE subscribers kept open until SIGTERM/SIGINT (for memory and for
 //            throughput under idle streams); prints a JSON line once all are connected.
+//   idle     --port P --connections N [--ready-file F] [--hold-s S]
+//            N keep-alive connections, each idle after one GET /healthz, kept open until
+//            SIGTERM/SIGINT (what many idle HTTP clients cost everyone else's requests).
 //   latency  --port P --requests N --path /healthz|/peers.json|publish [--seconds S]
 //            one client, sequential requests on one keep-alive connection (for at most S s).
 //   register --port P --peers N [--connections C] [--offset O]
@@ -931,19 +934,36 @@ int runFanout(const Options &options)
     return 0;
 }
 
-int runHold(const Options &options)
+// SIGTERM and SIGINT, blocked and delivered through the returned descriptor instead, so that a
+// waiting loop ends cleanly.
+int stopSignals()
 {
-    const int port = options.port();
-    const size_t subscribers = static_cast<size_t>(options.number("subscribers", 100));
-    raiseFileLimit();
-
-    // Signals arrive through a descriptor in the same epoll set, so the loop ends cleanly.
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int signals = signalfd(-1, &mask, SFD_CLOEXEC);
+    return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+// Creates --ready-file, if given: after the "ready" line is on stdout, so that a reader polling
+// for the file sees the figures too.
+void announceReady(const Options &options)
+{
+    std::fflush(stdout);
+    const std::string readyFile = options.text("ready-file", "");
+    if (!readyFile.empty()) {
+        if (FILE *f = std::fopen(readyFile.c_str(), "w"))
+            std::fclose(f);
+    }
+}
+
+int runHold(const Options &options)
+{
+    const int port = options.port();
+    const size_t subscribers = static_cast<size_t>(options.number("subscribers", 100));
+    raiseFileLimit();
+    const int signals = stopSignals();
 
     SubscriberPool pool({port}, subscribers);
     pool.webSocket = options.text("transport", "sse") == "ws";
@@ -951,13 +971,7 @@ int runHold(const Options &options)
                     options.number("connect-timeout-s", 90) * 1000000000LL);
     std::printf("{\"mode\":\"hold\",\"state\":\"ready\",%s}\n",
                 poolJson(pool, subscribers).c_str());
-    std::fflush(stdout);
-    const std::string readyFile = options.text("ready-file", "");
-    if (!readyFile.empty()) {
-        // Written after stdout so that a reader polling for the file sees the figures too.
-        if (FILE *f = std::fopen(readyFile.c_str(), "w"))
-            std::fclose(f);
-    }
+    announceReady(options);
 
     constexpr uint64_t kSignalTag = UINT64_MAX - 2;
     epoll_event ev{};
@@ -971,6 +985,43 @@ int runHold(const Options &options)
         pool.pump(200, kSignalTag, &stop);
     std::printf("{\"mode\":\"hold\",\"state\":\"done\",%s,\"data_lines\":%zu}\n",
                 poolJson(pool, subscribers).c_str(), pool.dataLines());
+    return 0;
+}
+
+int runIdle(const Options &options)
+{
+    const int port = options.port();
+    const size_t connections = static_cast<size_t>(options.number("connections", 1000));
+    raiseFileLimit();
+    const int signals = stopSignals();
+
+    std::vector<int> fds;
+    fds.reserve(connections);
+    std::string buf;
+    for (size_t k = 0; k < connections; ++k) {
+        const int fd = connectBlocking(port, k);
+        Response response;
+        buf.clear();
+        if (!sendAll(fd, getRequest("/healthz")) || !readResponse(fd, buf, response) ||
+            response.status != 200)
+            die("connection " + std::to_string(k) + ": no 200 for /healthz");
+        fds.push_back(fd);
+    }
+    std::printf("{\"mode\":\"idle\",\"state\":\"ready\",\"connections\":%zu}\n", fds.size());
+    announceReady(options);
+    pollfd wait{signals, POLLIN, 0};
+    poll(&wait, 1, static_cast<int>(options.number("hold-s", 600) * 1000));
+    // Still open: a peek finds nothing waiting rather than the end of the stream.
+    size_t open = 0;
+    for (const int fd : fds) {
+        char byte;
+        const ssize_t got = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            ++open;
+        close(fd);
+    }
+    std::printf("{\"mode\":\"idle\",\"state\":\"done\",\"connections\":%zu,\"still_open\":%zu}\n",
+                fds.size(), open);
     return 0;
 }
 
@@ -1168,6 +1219,7 @@ void usage()
         "           [--timestamps kernel|read]   (default kernel: SO_TIMESTAMPNS receive time)\n"
         "           [--subscribe-ports P1,P2,...]   (round-robin; publishes still go to --port)\n"
         "  hold     --subscribers N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
+        "  idle     --connections N [--ready-file F] [--hold-s S]   (ends on SIGTERM/SIGINT)\n"
         "  latency  --requests N --path /healthz|/peers.json|publish [--warmup W] [--seconds S]\n"
         "  register --peers N [--connections C] [--offset O]\n"
         "  resume   --subscribers N --missed K   (N reconnect at once with Last-Event-ID)\n",
@@ -1199,6 +1251,8 @@ int main(int argc, char **argv)
         return runFanout(options);
     if (mode == "hold")
         return runHold(options);
+    if (mode == "idle")
+        return runIdle(options);
     if (mode == "latency")
         return runLatency(options);
     if (mode == "register")

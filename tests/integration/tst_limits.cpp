@@ -207,6 +207,105 @@ private Q_SLOTS:
         QVERIFY2(clock.elapsed() >= 1000, qPrintable(QString::number(clock.elapsed())));
     }
 
+#ifdef Q_OS_LINUX // plain sockets: a QTcpSocket per connection would read whenever events run
+    // Issue 16, item 8: idle keep-alive connections wait outside the HTTP threads (whose Qt
+    // event loop scans every socket at every wake-up), and nothing else changes for them: their
+    // next requests are answered in order, a client's close frees the place, the idle timeout
+    // still ends them.
+    void idleKeepAliveConnectionsWaitOutsideTheHttpThreads()
+    {
+        constexpr int count = 1500;
+        rlimit files{};
+        ::getrlimit(RLIMIT_NOFILE, &files);
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+        ServerProcess server(QStringList{"--idle-timeout", "8s"} + ServerProcess::floodArguments());
+        QVERIFY(server.start());
+        const double alone = server.metric("goop_connections");
+        std::vector<int> idle;
+        auto closeAll = qScopeGuard([&] {
+            for (const int fd : idle)
+                ::close(fd);
+        });
+        const auto send = [](int fd, const QByteArray &bytes) {
+            return ::send(fd, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL) ==
+                   bytes.size();
+        };
+        // Everything that arrives within `timeoutMs`, or until the connection ends.
+        const auto receive = [](int fd, int timeoutMs, int answers) {
+            QByteArray got;
+            QElapsedTimer clock;
+            clock.start();
+            while (statuses(got).size() < answers && clock.elapsed() < timeoutMs) {
+                timeval wait{0, 100000};
+                ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+                char chunk[4096];
+                const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+                if (n == 0)
+                    break;
+                if (n > 0)
+                    got.append(chunk, n);
+            }
+            return got;
+        };
+        for (int i = 0; i < count; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in to{};
+            to.sin_family = AF_INET;
+            to.sin_port = htons(server.port());
+            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&to), sizeof to), 0);
+            idle.push_back(fd);
+            QVERIFY(send(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+            QCOMPARE(statuses(receive(fd, 5000, 1)), QList<QByteArray>{"200"});
+        }
+        const auto waitFor = [&](const QByteArray &sample, double value) {
+            QElapsedTimer clock;
+            clock.start();
+            double seen = server.metric(sample);
+            while (seen != value && clock.elapsed() < 10000) {
+                QTest::qWait(100);
+                seen = server.metric(sample);
+            }
+            if (seen != value)
+                qWarning("%s is %g, not %g", sample.constData(), seen, value);
+            return seen == value;
+        };
+        QVERIFY(waitFor("goop_connections_idle_parked", count));
+
+        // Back from the park with their next requests, pipelined ones included, in order.
+        for (int i = 0; i < 100; ++i) {
+            QVERIFY(send(idle[size_t(i)], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
+                                              publishRequest("{\"type\":\"online\",\"peerId\":\"p" +
+                                                             QByteArray::number(i) + "\"}")));
+            QCOMPARE(statuses(receive(idle[size_t(i)], 5000, 2)),
+                     (QList<QByteArray>{"200", "204"}));
+        }
+        QCOMPARE(HttpClient(server.port()).get("/peers.json").body.count("\"peer_id\""), 100);
+        QVERIFY(waitFor("goop_connections_idle_parked", count)); // parked again
+
+        // Clients that leave free their places without going back to an HTTP thread.
+        for (int i = 0; i < 500; ++i)
+            ::close(idle[size_t(count - 1 - i)]);
+        idle.resize(count - 500);
+        QVERIFY(waitFor("goop_connections_idle_parked", count - 500));
+        QVERIFY(waitFor("goop_connections", alone + count - 500));
+
+        // The idle timeout, counted from each one's last request, ends the rest.
+        QElapsedTimer clock;
+        clock.start();
+        for (const int fd : idle) {
+            char byte;
+            timeval wait{20, 0};
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+            QCOMPARE(::recv(fd, &byte, 1, 0), ssize_t(0)); // the server's end, not a timeout
+        }
+        QVERIFY2(clock.elapsed() < 20000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(waitFor("goop_connections_idle_parked", 0));
+        QVERIFY(waitFor("goop_connections", alone));
+    }
+#endif
+
     // Thousands of pipelined requests in one write reach the server in several reads, a
     // request split anywhere; those the fast lane leaves to QtHttpServer (which takes one per
     // read and is offered the rest again) sit among them. Every one is answered, in order.
@@ -477,12 +576,7 @@ private Q_SLOTS:
                                          "--max-backlog-total", QString::number(total)} +
                              ServerProcess::floodArguments());
         QVERIFY(server.start());
-        const auto held = [&] {
-            const QByteArray text = HttpClient(server.port()).get("/metrics").body;
-            static const QByteArray name = "\ngoop_stream_backlog_bytes ";
-            const qsizetype at = text.indexOf(name);
-            return at < 0 ? -1.0 : text.mid(at + name.size()).split('\n').first().toDouble();
-        };
+        const auto held = [&] { return server.metric("goop_stream_backlog_bytes"); };
         // Plain sockets that nobody reads (a QTcpSocket would read whenever events are
         // processed): 40 x 12 MB would be 480 MB.
         std::vector<int> stalled;

@@ -18,6 +18,7 @@
 #include <QThread>
 #include <QUrl>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -148,6 +149,42 @@ private Q_SLOTS:
         QCOMPARE(resumed.events().first().type, QByteArray("resumed"));
         fromSnapshot.waitForEvents(2, 5000);
         QCOMPARE(fromSnapshot.events().first().type, QByteArray("snapshot"));
+    }
+
+    // Keep-alive connections idle past a second go to the park's thread and come back to an
+    // HTTP thread with their next request, from several clients at once.
+    void idleConnectionsParkedAndTakenBack()
+    {
+        std::atomic<int> failures{0};
+        std::vector<std::unique_ptr<QThread>> threads;
+        for (int c = 0; c < 4; ++c) {
+            threads.emplace_back(QThread::create([this, c, &failures] {
+                HttpClient http(m_port);
+                for (int round = 0; round < 3; ++round) {
+                    if (round > 0)
+                        QThread::msleep(1500);
+                    for (int i = 0; i < 20; ++i) {
+                        const QByteArray body = "{\"type\":\"update\",\"peerId\":\"idle-" +
+                                                QByteArray::number(c) + "\"}";
+                        if (http.post("/publish", body).status != 204)
+                            failures.fetch_add(1);
+                    }
+                }
+            }));
+            threads.back()->start();
+        }
+        qint64 mostParked = 0;
+        QDeadlineTimer deadline(60000);
+        while (std::any_of(threads.begin(), threads.end(),
+                           [](const auto &thread) { return !thread->isFinished(); }) &&
+               !deadline.hasExpired()) {
+            mostParked = std::max(mostParked, m_server->gauges().idleConnectionsParked);
+            QTest::qWait(50);
+        }
+        for (const auto &thread : threads)
+            QVERIFY(thread->wait(QDeadlineTimer(10000)));
+        QCOMPARE(failures.load(), 0);
+        QVERIFY2(mostParked >= 1 && mostParked <= 4, qPrintable(QString::number(mostParked)));
     }
 
 private:

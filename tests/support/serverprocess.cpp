@@ -1,5 +1,7 @@
 #include "serverprocess.h"
 
+#include "httpclient.h"
+
 #include <QElapsedTimer>
 #include <QRegularExpression>
 
@@ -87,4 +89,13 @@ bool ServerProcess::waitForLog(QByteArrayView text, int timeoutMs)
         m_process.waitForReadyRead(
             static_cast<int>(qMin<qint64>(100, timeoutMs - clock.elapsed())));
     }
+}
+
+double ServerProcess::metric(const QByteArray &sample) const
+{
+    const QByteArray text = HttpClient(m_port).get("/metrics").body;
+    for (const QByteArray &line : text.split('\n'))
+        if (line.startsWith(sample + ' '))
+            return line.mid(sample.size() + 1).toDouble();
+    return -1;
 }

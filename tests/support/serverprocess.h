@@ -27,6 +27,9 @@ public:
     QByteArray log();
     // Reads the log until it contains `text`, for at most `timeoutMs`; true if it does.
     bool waitForLog(QByteArrayView text, int timeoutMs = 5000);
+    // A value from /metrics: the first sample whose line starts with `sample` (a name, with
+    // labels if it has them); -1 when there is none.
+    double metric(const QByteArray &sample) const;
 
     static QString binary() { return QStringLiteral(GOOP_RENDEZVOUS_BINARY); }
     // For a test that publishes or connects far faster than any peer (one peer's events by
