@@ -11,17 +11,17 @@ require_tools() {
     done
 }
 
-# build_bench_tools: our server (unless GOOP_BENCH_SERVER names one to measure) and
-# goop-ssebench, in Release, into BUILD.
+# build_bench_tools [TARGET…]: our server (unless GOOP_BENCH_SERVER names one to measure),
+# goop-ssebench and the other TARGETs (e.g. goop-meshbench), in Release, into BUILD.
 build_bench_tools() {
-    log "building goop-rendezvous and goop-ssebench (Release, $BUILD)${GOOP_BENCH_SERVER:+; measuring $GOOP_BENCH_SERVER}"
+    log "building goop-rendezvous and goop-ssebench${*:+ (and $*)} (Release, $BUILD)${GOOP_BENCH_SERVER:+; measuring $GOOP_BENCH_SERVER}"
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGOOP_BUILD_MONITOR=OFF \
         -DGOOP_BUILD_TESTS=ON >"$BUILD.cmake.log" 2>&1 ||
         { cat "$BUILD.cmake.log" >&2; exit 1; }
     if [[ -n ${GOOP_BENCH_SERVER:-} ]]; then
-        cmake --build "$BUILD" --target goop-ssebench >&2
+        cmake --build "$BUILD" --target goop-ssebench "$@" >&2
     else
-        cmake --build "$BUILD" --target goop-rendezvous goop-ssebench >&2
+        cmake --build "$BUILD" --target goop-rendezvous goop-ssebench "$@" >&2
     fi
 }
 

@@ -31,6 +31,8 @@
 //
 // Every mode prints one JSON object on stdout (hold prints one when ready and one at exit).
 
+#include "loopbackclient.h"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -59,74 +61,12 @@
 
 namespace {
 
-int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+using namespace loopback;
 
-// The clock of the kernel's receive timestamps (SO_TIMESTAMPNS), used for delivery latency.
-int64_t realtimeNs()
-{
-    timespec t{};
-    clock_gettime(CLOCK_REALTIME, &t);
-    return static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec;
-}
-
+// Milliseconds since the epoch, for the `ts` of a publish.
 int64_t unixMs()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-// This process's user + system CPU time, to show how much of the machine the client itself took.
-double cpuSeconds()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval &t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-[[noreturn]] void die(const std::string &message)
-{
-    std::fprintf(stderr, "goop-ssebench: %s\n", message.c_str());
-    std::exit(2);
-}
-
-// Subscriber counts beyond the default soft limit of 1024 need the hard limit (20,000 here).
-void raiseFileLimit()
-{
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-    }
-}
-
-// A libp2p-looking peer ID ("12D3KooW" + 44 base58 characters, 52 in all), derived from an
-// index so that every run and both servers see the same IDs.
-std::string peerId(uint64_t index)
-{
-    static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-    std::string id = "12D3KooW";
-    uint64_t state = index * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
-    while (id.size() < 52) {
-        // splitmix64: cheap, well mixed, deterministic.
-        uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
-        for (int i = 0; i < 8 && id.size() < 52; ++i) {
-            id += alphabet[z % 58];
-            z /= 58;
-        }
-    }
-    return id;
+    return realtimeNs() / kMillisecond;
 }
 
 std::string publishRequest(const std::string &type, const std::string &id,
@@ -153,14 +93,8 @@ constexpr size_t kOwnSource = SIZE_MAX;
 // Binds `fd` to the (k mod --sources)-th loopback source address; nothing with one source.
 void bindSource(int fd, size_t k)
 {
-    if (g_sources <= 1)
-        return;
-    const uint32_t n = static_cast<uint32_t>(k == kOwnSource ? g_sources : k % g_sources);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | ((n / 250) << 8) | (n % 250 + 1));
-    if (bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0)
-        die(std::string("bind to a loopback source: ") + std::strerror(errno));
+    if (g_sources > 1)
+        bindSourceAddress(fd, static_cast<uint32_t>(k == kOwnSource ? g_sources : k % g_sources));
 }
 
 // The opening handshake of today's client (no Origin, no extension, no sub-protocol).
@@ -169,27 +103,6 @@ std::string upgradeRequest(const std::string &peer)
     return "GET /ws?peer_id=" + peer +
            " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-}
-
-int openSocket()
-{
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        die(std::string("socket: ") + std::strerror(errno));
-    const int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-// Starts a non-blocking connect to 127.0.0.1:port; false when it failed at once.
-bool startConnect(int fd, int port)
-{
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 ||
-           errno == EINPROGRESS;
 }
 
 // A blocking connection, for the sequential clients; `source` picks its loopback address.
@@ -209,15 +122,6 @@ int connectBlocking(int port, size_t source = kOwnSource)
         die(std::string("connect: ") + std::strerror(err));
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
-}
-
-// Closing with RST instead of FIN keeps thousands of client sockets out of TIME_WAIT, so
-// that back-to-back runs do not run out of loopback ports.
-void closeAbortive(int fd)
-{
-    const linger abortive{1, 0};
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
-    close(fd);
 }
 
 bool sendAll(int fd, const std::string &data)
@@ -243,12 +147,6 @@ struct Response
     size_t total = 0; // bytes of the whole response (head + body)
     size_t bodyBytes = 0;
 };
-
-bool headerIs(const char *line, size_t lineLen, const char *name)
-{
-    const size_t n = std::strlen(name);
-    return lineLen > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
-}
 
 // 1: a complete response is at the front of buf; 0: need more bytes; -1: not HTTP we can read.
 // Handles Content-Length and chunked bodies (Go streams large bodies chunked).
@@ -359,26 +257,8 @@ std::string statsJson(std::vector<double> values)
 }
 
 // Command line: --name value pairs after the mode.
-struct Options
+struct Options : CommandLine
 {
-    std::map<std::string, std::string> values;
-
-    long long number(const std::string &name, long long fallback) const
-    {
-        const auto it = values.find(name);
-        if (it == values.end())
-            return fallback;
-        char *end = nullptr;
-        const long long n = std::strtoll(it->second.c_str(), &end, 10);
-        if (end == it->second.c_str() || *end != '\0' || n < 0)
-            die("--" + name + " wants a non-negative number");
-        return n;
-    }
-    std::string text(const std::string &name, const std::string &fallback) const
-    {
-        const auto it = values.find(name);
-        return it == values.end() ? fallback : it->second;
-    }
     int port() const
     {
         const long long p = number("port", 0);
@@ -577,28 +457,10 @@ private:
         }
         if (s.state == State::Idle || s.state == State::Closed)
             return;
-        // The kernel stamps each packet as it reaches the socket: the delivery time is then
-        // when the server's bytes arrived, not when this (busy, single-threaded) client got
-        // round to reading them.
-        iovec data{m_buffer, sizeof m_buffer};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-        msghdr message{};
-        message.msg_iov = &data;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        const ssize_t n = recvmsg(s.fd, &message, 0);
+        bool stamped = false;
+        const ssize_t n = receiveStamped(s.fd, m_buffer, sizeof m_buffer, at, stamped);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
-        bool stamped = false;
-        for (cmsghdr *c = CMSG_FIRSTHDR(&message); n > 0 && c; c = CMSG_NXTHDR(&message, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                timespec t{};
-                std::memcpy(&t, CMSG_DATA(c), sizeof t);
-                at = static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec;
-                stamped = true;
-            }
-        }
         if (n > 0)
             ++(stamped ? m_kernelStamped : m_clientStamped);
         if (n <= 0) {
