@@ -513,15 +513,12 @@ void ApiServer::startStreamAfterPendingWrites(QTcpSocket *socket, const Adopt &a
 
 void ApiServer::handOverStream(QTcpSocket *socket, const Adopt &adopt)
 {
-    // The event hub's writer threads take a duplicate of the descriptor; closing Qt's socket
-    // then leaves the connection open (no shutdown), owned by the hub alone.
-    const SocketIo::Handle descriptor = SocketIo::duplicate(socket->socketDescriptor());
+    // The event hub's writer threads own the connection from now on.
+    const SocketIo::Handle descriptor = ConnectionGuard::of(socket)->takeConnection();
     if (descriptor == SocketIo::invalidHandle) {
         qCWarning(lcSse, "cannot take over a stream: %s", qPrintable(SocketIo::lastError()));
         socket->abort();
         return;
     }
-    ConnectionGuard::of(socket)->handOver();
     adopt(descriptor);
-    socket->abort();
 }

@@ -412,13 +412,19 @@ bool ConnectionGuard::parkIfIdle()
         m_socket->bytesToWrite() > 0 || m_socket->bytesAvailable() > 0 ||
         m_socket->state() != QAbstractSocket::ConnectedState)
         return false;
-    // The park takes a duplicate of the descriptor; closing Qt's socket then leaves the
-    // connection open (no shutdown), owned by the park alone.
-    const SocketIo::Handle descriptor = SocketIo::duplicate(m_socket->socketDescriptor());
+    const SocketIo::Handle descriptor = takeConnection();
     if (descriptor == SocketIo::invalidHandle)
         return false;
-    m_handedOver = true;
     m_park(descriptor, m_idleSince + m_limits.idleTimeout);
-    m_socket->abort();
     return true;
+}
+
+qintptr ConnectionGuard::takeConnection()
+{
+    const SocketIo::Handle descriptor = SocketIo::duplicate(m_socket->socketDescriptor());
+    if (descriptor == SocketIo::invalidHandle)
+        return descriptor;
+    m_handedOver = true;
+    m_socket->abort();
+    return descriptor;
 }

@@ -59,7 +59,7 @@ public:
     using Park = std::function<void(qintptr socket, std::chrono::steady_clock::time_point closeAt)>;
 
     // Becomes the socket's child and holds the connection's place in `budget` (taken by the
-    // caller) until the socket is gone or handOver() passes it on.
+    // caller) until the socket is gone or takeConnection() passes it on.
     ConnectionGuard(QTcpSocket *socket, const Limits &limits, ConnectionBudget &budget,
                     ServerMetrics &metrics, FastLane fastLane = {}, Park park = {});
     ~ConnectionGuard() override;
@@ -70,8 +70,10 @@ public:
     // sends is discarded rather than parsed as another request.
     void startStreaming();
 
-    // The connection now belongs to someone else (the event hub), with its place in the budget.
-    void handOver() { m_handedOver = true; }
+    // Takes the connection from Qt, with its place in the budget, for someone else (the event
+    // hub, the idle park): a descriptor of its own, Qt's socket aborted without a shutdown so
+    // that the connection stays open. invalidHandle, and nothing done, if it cannot be had.
+    qintptr takeConnection();
 
     // Answers leave in the order of the requests, also when one is answered later (a publish
     // that the cluster orders first): reply() sends at once or after the answers still owed.
