@@ -310,7 +310,7 @@ function systemNote(text) {
 
 // ---------------------------------------------------------------- applying events
 
-let queue = []; // { msg, at } and { snapshot, at }, applied in order
+let queue = []; // { msg, at }, { snapshot, at } and { rows, at } (/peers.json), applied in order
 let flushScheduled = false;
 const stats = { applied: 0, flushes: 0, longestFlushMs: 0 };
 
@@ -355,6 +355,18 @@ function flush() {
   };
 
   for (const item of batch) {
+    if (item.rows) {
+      for (const row of item.rows) {
+        const peer = peers.get(row.peer_id);
+        if (!peer) continue;
+        const ws = row.ws_connected === true;
+        const lastSeen = Math.max(peer.data.lastSeen, Number(row.last_seen) || 0);
+        if (peer.data.ws === ws && peer.data.lastSeen === lastSeen) continue;
+        peer.data = peerFromMessage(peer.id, row, lastSeen, ws);
+        changed.add(peer);
+      }
+      continue;
+    }
     if (item.snapshot) {
       // The peers online now, as the events that announced them (the rows' last_seen and
       // WebSocket flags come with the next /peers.json read).
@@ -549,17 +561,8 @@ async function refreshTransports() {
   } catch {
     return;
   }
-  if (!Array.isArray(rows)) return;
-  const now = Date.now();
-  for (const row of rows) {
-    const peer = peers.get(row.peer_id);
-    if (!peer || !peer.row) continue;
-    const ws = row.ws_connected === true;
-    const lastSeen = Math.max(peer.data.lastSeen, Number(row.last_seen) || 0);
-    if (peer.data.ws === ws && peer.data.lastSeen === lastSeen) continue;
-    peer.data = peerFromMessage(peer.id, row, lastSeen, ws);
-    renderRow(peer, now);
-  }
+  // Queued behind the snapshot this read follows, which may not be applied yet.
+  if (Array.isArray(rows)) enqueue({ rows, at: Date.now() });
 }
 
 // ---------------------------------------------------------------- server log

@@ -317,8 +317,13 @@ test("a peer on Chromium's own WebSocket is shown on a WebSocket and verified", 
     assert.ok(Date.now() < deadline, '/peers.json never marked the peer on a WebSocket');
     await sleep(50);
   }
-  // A fresh dashboard: the rows say who is on a WebSocket.
+  // A fresh dashboard: the rows say who is on a WebSocket. Its frames come late, as on a busy
+  // machine, so its /peers.json read returns before the snapshot is on screen.
   const dashboard = await browser.newPage();
+  await dashboard.addInitScript(() => {
+    const frame = window.requestAnimationFrame.bind(window);
+    window.requestAnimationFrame = (callback) => setTimeout(() => frame(callback), 300);
+  });
   await dashboard.goto(`${server.url}/`);
   await dashboard.waitForFunction((peerId) => {
     const tr = document.querySelector(`#peer-rows tr[data-peer-id="${peerId}"]`);
