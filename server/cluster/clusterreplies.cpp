@@ -38,6 +38,7 @@ StreamEntry entryFrom(const QByteArray &id, const redisReply *fields)
         {"h", &StreamEntry::hintTarget},
         {"w", &StreamEntry::webSocketPeer},
         {"c", &StreamEntry::connected},
+        {"o", &StreamEntry::late},
     };
     for (size_t f = 0; isArray(fields) && f + 1 < fields->elements; f += 2) {
         const QByteArray name = text(fields->element[f]);
@@ -89,20 +90,25 @@ void addDepartures(const redisReply *pairs, Snapshot &snapshot)
 
 } // namespace
 
+QList<StreamEntry> rangeEntries(const redisReply *reply)
+{
+    QList<StreamEntry> entries;
+    for (size_t e = 0; isArray(reply) && e < reply->elements; ++e) {
+        const redisReply *entry = reply->element[e];
+        if (!isArray(entry) || entry->elements != 2 || !isText(entry->element[0]))
+            continue;
+        entries.append(entryFrom(text(entry->element[0]), entry->element[1]));
+    }
+    return entries;
+}
+
 QList<StreamEntry> streamEntries(const redisReply *reply)
 {
     QList<StreamEntry> entries;
     for (size_t s = 0; isArray(reply) && s < reply->elements; ++s) {
         const redisReply *stream = reply->element[s];
-        if (!isArray(stream) || stream->elements != 2 || !isArray(stream->element[1]))
-            continue;
-        const redisReply *list = stream->element[1];
-        for (size_t e = 0; e < list->elements; ++e) {
-            const redisReply *entry = list->element[e];
-            if (!isArray(entry) || entry->elements != 2 || !isText(entry->element[0]))
-                continue;
-            entries.append(entryFrom(text(entry->element[0]), entry->element[1]));
-        }
+        if (isArray(stream) && stream->elements == 2)
+            entries += rangeEntries(stream->element[1]);
     }
     return entries;
 }

@@ -119,22 +119,27 @@ void RedisBackplane::connectNow()
     }
     for (const auto *script : {&BackplaneScripts::publish(), &BackplaneScripts::expire(),
                                &BackplaneScripts::snapshot(), &BackplaneScripts::webSocket()})
-        m_commands->command({"SCRIPT", "LOAD", script->source},
-                            [this, generation](redisReply *reply) {
-                                if (generation == m_generation)
-                                    checkReply(reply, "SCRIPT LOAD");
-                            });
+        ask(m_commands, {"SCRIPT", "LOAD", script->source},
+            [this](redisReply *reply) { checkReply(reply, "SCRIPT LOAD"); });
     connect(m_commands, &RedisConnection::connected, this, &RedisBackplane::onCommandsConnected);
+}
+
+void RedisBackplane::ask(RedisConnection *connection, const QByteArrayList &command,
+                         std::function<void(redisReply *)> handler)
+{
+    const quint64 generation = m_generation;
+    connection->command(command,
+                        [this, generation, handler = std::move(handler)](redisReply *reply) {
+                            if (generation == m_generation)
+                                handler(reply);
+                        });
 }
 
 void RedisBackplane::sendPreamble(RedisConnection *connection)
 {
-    const quint64 generation = m_generation;
-    const auto check = [this, generation](const char *what) {
-        return [this, generation, what](redisReply *reply) {
-            if (generation != m_generation || !reply)
-                return;
-            if (reply->type == REDIS_REPLY_ERROR)
+    const auto check = [this](const char *what) {
+        return [this, what](redisReply *reply) {
+            if (reply && reply->type == REDIS_REPLY_ERROR)
                 lost(QStringLiteral("%1 failed: %2")
                          .arg(QLatin1String(what), QString::fromUtf8(replyText(reply))));
         };
@@ -144,10 +149,10 @@ void RedisBackplane::sendPreamble(RedisConnection *connection)
         if (!m_url.user.isEmpty())
             auth.append(m_url.user);
         auth.append(m_url.password);
-        connection->command(auth, check("AUTH"));
+        ask(connection, auth, check("AUTH"));
     }
     if (m_url.database != 0)
-        connection->command({"SELECT", QByteArray::number(m_url.database)}, check("SELECT"));
+        ask(connection, {"SELECT", QByteArray::number(m_url.database)}, check("SELECT"));
 }
 
 void RedisBackplane::onCommandsConnected()
@@ -156,15 +161,12 @@ void RedisBackplane::onCommandsConnected()
     // the snapshot: they are in it, and later ones come back on the stream.
     m_sending = true;
     flushOutbox();
-    const quint64 generation = m_generation;
     const auto &script = BackplaneScripts::snapshot();
-    m_commands->command({"EVALSHA", script.sha1, "5", BackplaneScripts::peersKey(),
-                         BackplaneScripts::eventsKey(), BackplaneScripts::epochKey(),
-                         BackplaneScripts::goneKey(), BackplaneScripts::wsKey(), randomName()},
-                        [this, generation](redisReply *reply) {
-                            if (generation == m_generation)
-                                onSnapshot(reply);
-                        });
+    ask(m_commands,
+        {"EVALSHA", script.sha1, "5", BackplaneScripts::peersKey(), BackplaneScripts::eventsKey(),
+         BackplaneScripts::epochKey(), BackplaneScripts::goneKey(), BackplaneScripts::wsKey(),
+         randomName()},
+        [this](redisReply *reply) { onSnapshot(reply); });
 }
 
 void RedisBackplane::onSnapshot(redisReply *reply)
@@ -180,11 +182,57 @@ void RedisBackplane::onSnapshot(redisReply *reply)
     if (snapshot->malformedRows > 0)
         qCWarning(lcCluster, "cluster: ignoring %lld malformed rows in Redis",
                   static_cast<long long>(snapshot->malformedRows));
-    m_lastEntryId = snapshot->position;
-    const bool stateLost = !m_epoch.isEmpty() && snapshot->epoch != m_epoch;
-    m_epoch = snapshot->epoch;
-    const QList<PresenceService::Row> &rows = snapshot->rows;
-    const qsizetype peerCount = snapshot->peerCount;
+    // Back after an outage: what the other instances took meanwhile was announced only where
+    // they took it, and this instance's subscribers are owed it. That is every entry from where
+    // this instance stopped reading (or, if Redis lost the stream with the state, from the new
+    // stream's start) up to the snapshot.
+    QByteArray start;
+    if (!m_epoch.isEmpty() && snapshot->epoch != m_epoch)
+        start = "-";
+    else if (!m_epoch.isEmpty() && !m_lastEntryId.isEmpty())
+        start = '(' + m_lastEntryId;
+    m_arrivedSnapshot = std::move(snapshot);
+    if (start.isEmpty())
+        takeInSnapshot();
+    else
+        catchUp(start);
+}
+
+void RedisBackplane::catchUp(const QByteArray &start)
+{
+    ask(m_commands,
+        {"XRANGE", BackplaneScripts::eventsKey(), start, m_arrivedSnapshot->position, "COUNT",
+         QByteArray::number(streamBatch)},
+        [this](redisReply *reply) { onCatchUp(reply); });
+}
+
+void RedisBackplane::onCatchUp(redisReply *reply)
+{
+    if (!reply)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        lost(QStringLiteral("XRANGE failed: ") + QString::fromUtf8(replyText(reply)));
+        return;
+    }
+    const QList<ClusterReplies::StreamEntry> entries = ClusterReplies::rangeEntries(reply);
+    for (const ClusterReplies::StreamEntry &entry : entries) {
+        m_lastEntryId = entry.id;
+        applyEntry(entry, Reading::CatchingUp);
+    }
+    if (entries.size() == streamBatch)
+        catchUp('(' + entries.last().id);
+    else
+        takeInSnapshot();
+}
+
+void RedisBackplane::takeInSnapshot()
+{
+    const ClusterReplies::Snapshot snapshot = *std::exchange(m_arrivedSnapshot, std::nullopt);
+    m_lastEntryId = snapshot.position;
+    const bool stateLost = !m_epoch.isEmpty() && snapshot.epoch != m_epoch;
+    m_epoch = snapshot.epoch;
+    const QList<PresenceService::Row> &rows = snapshot.rows;
+    const qsizetype peerCount = snapshot.peerCount;
     if (stateLost)
         qCWarning(lcCluster, "cluster: Redis lost the cluster's state (restarted without "
                              "persistence?); the instances rebuild it from theirs");
@@ -192,7 +240,7 @@ void RedisBackplane::onSnapshot(redisReply *reply)
         rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
     for (const PresenceService::Row &row : newer)
         enqueue(row.message, row.lastSeenUs);
-    m_presence.setWebSocketPeers(snapshot->onWebSockets);
+    m_presence.setWebSocketPeers(snapshot.onWebSockets);
     ++m_resyncs;
     m_backoffMs = 0;
     if (m_outageReported) {
@@ -216,14 +264,11 @@ void RedisBackplane::onSnapshot(redisReply *reply)
 
 void RedisBackplane::readStream()
 {
-    const quint64 generation = m_generation;
-    m_stream->command({"XREAD", "COUNT", QByteArray::number(streamBatch), "BLOCK",
-                       QByteArray::number(streamBlockMs), "STREAMS", BackplaneScripts::eventsKey(),
-                       m_lastEntryId},
-                      [this, generation](redisReply *reply) {
-                          if (generation == m_generation)
-                              onStreamReply(reply);
-                      });
+    ask(m_stream,
+        {"XREAD", "COUNT", QByteArray::number(streamBatch), "BLOCK",
+         QByteArray::number(streamBlockMs), "STREAMS", BackplaneScripts::eventsKey(),
+         m_lastEntryId},
+        [this](redisReply *reply) { onStreamReply(reply); });
     m_streamWatchdog.start(streamWatchdogMs);
 }
 
@@ -237,7 +282,7 @@ void RedisBackplane::onStreamReply(redisReply *reply)
     }
     for (const ClusterReplies::StreamEntry &entry : ClusterReplies::streamEntries(reply)) {
         m_lastEntryId = entry.id;
-        applyEntry(entry);
+        applyEntry(entry, Reading::Following);
     }
     settlePublishes(); // this instance's own, applied now: their HTTP answers go out
     readStream();
@@ -264,15 +309,11 @@ bool RedisBackplane::commandWhileFollowing(const QByteArrayList &command, const 
 {
     if (!m_following.load())
         return false;
-    const quint64 generation = m_generation;
-    m_commands->command(command, [this, generation, what](redisReply *reply) {
-        if (generation == m_generation)
-            checkReply(reply, what);
-    });
+    ask(m_commands, command, [this, what](redisReply *reply) { checkReply(reply, what); });
     return true;
 }
 
-void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry)
+void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry, Reading reading)
 {
     const QByteArray &entryId = entry.id;
     const QByteArray &instance = entry.instance;
@@ -315,11 +356,19 @@ void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry)
         qCWarning(lcCluster, "cluster: ignoring malformed stream entry %s", entryId.constData());
         return;
     }
+    const PresenceMessage &message = std::get<PresenceMessage>(parsed);
     const bool own = instance == m_instanceId;
-    if (m_presence.applyReplicated(
-            std::get<PresenceMessage>(parsed), lastSeen.toLongLong(), json, entryId,
-            own ? PresenceService::Origin::ThisInstance : PresenceService::Origin::OtherInstance) &&
-        !own)
+    if (m_presence.applyReplicated(message, lastSeen.toLongLong(), json, entryId,
+                                   own ? PresenceService::Origin::ThisInstance
+                                       : PresenceService::Origin::OtherInstance)) {
+        if (!own)
+            ++m_received;
+        return;
+    }
+    // Not news here, but another instance's publish that this one has never announced: one it
+    // took while Redis was away, or one from while this instance was away.
+    if (!own && (!entry.late.isEmpty() || reading == Reading::CatchingUp) &&
+        m_presence.announceLate(message, lastSeen.toLongLong(), json, entryId))
         ++m_received;
 }
 
@@ -331,7 +380,7 @@ bool RedisBackplane::sequence(const PresenceMessage &message, qint64 lastSeenUs,
     Publish publish;
     publish.message = message;
     publish.lastSeenUs = lastSeenUs;
-    publish.command = publishCommand(message, lastSeenUs);
+    publish.command = publishCommand(message, lastSeenUs, false);
     publish.applied = std::move(applied);
     return hold(std::move(publish));
 }
@@ -341,7 +390,7 @@ void RedisBackplane::enqueue(const PresenceMessage &message, qint64 lastSeenUs)
     Publish publish;
     publish.message = message;
     publish.lastSeenUs = lastSeenUs;
-    publish.command = publishCommand(message, lastSeenUs);
+    publish.command = publishCommand(message, lastSeenUs, true);
     publish.appliedHere = true;
     hold(std::move(publish));
 }
@@ -381,12 +430,9 @@ void RedisBackplane::flushOutbox()
 
 void RedisBackplane::send(Publish publish)
 {
-    const quint64 generation = m_generation;
     const quint64 number = publish.number = m_nextNumber++;
-    m_commands->command(publish.command, [this, generation, number](redisReply *reply) {
-        if (generation == m_generation)
-            onPublishReply(number, reply);
-    });
+    ask(m_commands, publish.command,
+        [this, number](redisReply *reply) { onPublishReply(number, reply); });
     m_sent.push_back(std::move(publish));
     ++m_published;
 }
@@ -459,6 +505,7 @@ void RedisBackplane::applyUnordered()
             copy.applied = std::exchange(publish.applied, {});
             unapplied.push_back(std::move(copy));
             publish.appliedHere = true;
+            publish.command = publishCommand(publish.message, publish.lastSeenUs, true);
         }
     }
     // Outside the outbox's lock: the presence service takes its own, and publishing threads
@@ -470,8 +517,8 @@ void RedisBackplane::applyUnordered()
     }
 }
 
-QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message,
-                                              qint64 lastSeenUs) const
+QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
+                                              bool held) const
 {
     QByteArrayList command{"EVALSHA",
                            BackplaneScripts::publish().sha1,
@@ -486,7 +533,8 @@ QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message,
                            QByteArray::number(lastSeenUs),
                            message.toJson(),
                            QByteArray::number(streamLength),
-                           QByteArray::number(goneCutoffUs(lastSeenUs))};
+                           QByteArray::number(goneCutoffUs(lastSeenUs)),
+                           held ? "1" : "0"};
     return command;
 }
 

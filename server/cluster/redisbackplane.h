@@ -103,15 +103,29 @@ private:
     void settlePublishes();
     void applyUnordered();
     void connectNow();
+    // Sends `command` on `connection`; `handler` gets the reply unless the connections were
+    // replaced (lost()) before it came.
+    void ask(RedisConnection *connection, const QByteArrayList &command,
+             std::function<void(redisReply *)> handler);
     void sendPreamble(RedisConnection *connection);
     void onCommandsConnected();
     void onSnapshot(redisReply *reply);
+    void catchUp(const QByteArray &start);
+    void onCatchUp(redisReply *reply);
+    void takeInSnapshot();
     void readStream();
     void onStreamReply(redisReply *reply);
-    void applyEntry(const ClusterReplies::StreamEntry &entry);
+    enum class Reading
+    {
+        Following, // the stream, live
+        CatchingUp // what others added while this instance was away (see m_arrivedSnapshot)
+    };
+    void applyEntry(const ClusterReplies::StreamEntry &entry, Reading reading);
     void expire(qint64 cutoffUs);
     qint64 goneCutoffUs(qint64 nowUs) const;
-    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs) const;
+    // `held`: taken while Redis was away (see BackplaneScripts::publish).
+    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
+                                  bool held) const;
     void checkReply(redisReply *reply, const char *what);
     // Sends `command` while following the stream (its error reply counted as `what`); false,
     // sending nothing, otherwise.
@@ -127,6 +141,9 @@ private:
     quint64 m_generation = 0; // replies to an older connection are ignored
     QByteArray m_lastEntryId;
     QByteArray m_epoch; // of the state last loaded; empty before the first snapshot
+    // A snapshot read after an outage, taken in once the entries other instances added while
+    // this one was away (from m_lastEntryId, or the whole stream if Redis lost it) are applied.
+    std::optional<ClusterReplies::Snapshot> m_arrivedSnapshot;
     QTimer m_reconnectTimer;
     QTimer m_streamWatchdog;
     int m_backoffMs = 0;

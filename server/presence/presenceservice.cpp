@@ -253,6 +253,17 @@ bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 las
     return true;
 }
 
+bool PresenceService::announceLate(const PresenceMessage &message, qint64 lastSeenUs,
+                                   const QByteArray &jsonLine, const QByteArray &entryId)
+{
+    QMutexLocker locker(&m_mutex);
+    const std::optional<qint64> stored = m_registry.lastSeenOf(message.peerId);
+    if (message.type == PresenceMessage::Type::Offline || !stored || *stored <= lastSeenUs)
+        return false;
+    Q_EMIT eventAccepted(jsonLine, entryId);
+    return true;
+}
+
 QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &snapshot, Resync mode)
 {
     QMutexLocker locker(&m_mutex);

@@ -82,6 +82,11 @@ public:
     };
     bool applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
                          const QByteArray &jsonLine, const QByteArray &entryId, Origin origin);
+    // A publish another instance took while Redis was away and that something newer here
+    // overtook: announced (subscribers here were never told of it) but not stored. Not for a
+    // peer that left since: that would bring it back. Returns whether it was announced.
+    bool announceLate(const PresenceMessage &message, qint64 lastSeenUs, const QByteArray &jsonLine,
+                      const QByteArray &entryId);
 
     // How a snapshot of the cluster's state is taken in.
     enum class Resync

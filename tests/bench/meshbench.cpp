@@ -1269,9 +1269,11 @@ private:
             switch (m_ledger->received(subscriber, static_cast<size_t>(publisher), slot)) {
             case SoakLedger::Arrival::Duplicate:
                 ++m_duplicates;
+                countBySlot(m_duplicatesBySlot, slot);
                 return;
             case SoakLedger::Arrival::OutOfOrder:
                 ++m_outOfOrder;
+                countBySlot(m_outOfOrderBySlot, slot);
                 break;
             case SoakLedger::Arrival::InOrder:
                 break;
@@ -1378,30 +1380,42 @@ private:
         }
     }
 
+    static void countBySlot(std::vector<uint64_t> &bySlot, uint64_t slot)
+    {
+        if (bySlot.size() <= slot)
+            bySlot.resize(slot + 1);
+        ++bySlot[slot];
+    }
+
+    // Counts by heartbeat slot summed by the 10 s (of the wall clock, as [unix seconds, count])
+    // their heartbeats were due in, to be set against the faults' times.
+    std::string byTenSeconds(const std::vector<uint64_t> &bySlot) const
+    {
+        std::map<int64_t, uint64_t> buckets;
+        for (size_t slot = 0; slot < bySlot.size(); ++slot)
+            if (bySlot[slot] > 0)
+                buckets[(beatTime(0, slot) + m_realOffset) / (10 * kSecond) * 10] += bySlot[slot];
+        std::string text = "[";
+        for (const auto &[second, count] : buckets)
+            text += (text.size() > 1 ? ",[" : "[") + std::to_string(second) + "," +
+                    std::to_string(count) + "]";
+        return text + "]";
+    }
+
     // The soak's books: every accepted heartbeat against what each subscriber got.
     JsonObject soakReport() const
     {
         const SoakLedger::Totals totals = m_ledger->totals();
-        // Losses by the 10 s (of the wall clock, as [unix seconds, count]) their heartbeat was
-        // due in, to be set against the faults' times.
-        std::map<int64_t, uint64_t> byTenSeconds;
-        for (size_t slot = 0; slot < totals.missingBySlot.size(); ++slot)
-            if (totals.missingBySlot[slot] > 0)
-                byTenSeconds[(beatTime(0, slot) + m_realOffset) / (10 * kSecond) * 10] +=
-                    totals.missingBySlot[slot];
-        std::string buckets = "[";
-        for (const auto &[second, count] : byTenSeconds)
-            buckets += (buckets.size() > 1 ? ",[" : "[") + std::to_string(second) + "," +
-                       std::to_string(count) + "]";
-        buckets += "]";
         JsonObject soak;
         soak.integer("accepted", totals.accepted)
             .integer("kept_up", totals.keptUp)
             .integer("expected", totals.expected)
             .integer("missing", totals.missing)
-            .raw("missing_by_10s", buckets)
+            .raw("missing_by_10s", byTenSeconds(totals.missingBySlot))
             .integer("out_of_order", m_outOfOrder)
+            .raw("out_of_order_by_10s", byTenSeconds(m_outOfOrderBySlot))
             .integer("duplicates", m_duplicates)
+            .raw("duplicates_by_10s", byTenSeconds(m_duplicatesBySlot))
             .integer("resumed", m_resumed)
             .integer("resets", m_resets)
             .integer("vanished", m_vanished)
@@ -1420,6 +1434,7 @@ private:
     std::unique_ptr<SlowSubscribers> m_slow; // a soak's
     uint64_t m_accepted = 0;                 // heartbeats answered 204, in the window
     uint64_t m_outOfOrder = 0;
+    std::vector<uint64_t> m_outOfOrderBySlot, m_duplicatesBySlot;
     uint64_t m_resumed = 0; // streams that resumed where they were
     uint64_t m_resets = 0;  // streams that could not: they started over
     uint64_t m_vanished = 0;

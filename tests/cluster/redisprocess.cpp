@@ -21,7 +21,7 @@ bool RedisProcess::start(int timeoutMs)
 {
     m_process.setArguments({"--port", QString::number(m_port), "--bind", "127.0.0.1", "--save", "",
                             "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
-                            "--loglevel", "warning"});
+                            "--loglevel", "warning", "--dir", m_directory.path()});
     m_process.start();
     if (!m_process.waitForStarted(timeoutMs))
         return false;

@@ -3,9 +3,11 @@
 #include <QByteArrayList>
 #include <QProcess>
 #include <QString>
+#include <QTemporaryDir>
 
 // A throw-away redis-server on 127.0.0.1 without persistence, so that a restart on the same
-// port starts empty, as after a crash of a Redis without a disk.
+// port starts empty, as after a crash of a Redis without a disk; unless it was told to SAVE
+// before: then it starts again from that, in its own temporary directory.
 class RedisProcess
 {
 public:
@@ -29,5 +31,6 @@ public:
 
 private:
     QProcess m_process;
+    QTemporaryDir m_directory;
     quint16 m_port = 0;
 };

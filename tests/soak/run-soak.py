@@ -11,12 +11,14 @@ Caddy: every peer heartbeats every 5 s and follows /events, resuming with Last-E
 whenever its stream ends; slow subscribers (that the server drops for falling behind) and
 vanishing ones (gone without a word, back with their Last-Event-ID) mixed in. Meanwhile, at
 fixed fractions of the run: Redis killed (SIGKILL) and restarted empty, instance 2 killed
-(SIGKILL) and restarted, instance 3 stopped (SIGTERM) and restarted, Redis again. Instance 1
-runs throughout: its memory is compared between the quiet minute before the first fault and
-the end.
+(SIGKILL) and restarted, instance 3 stopped (SIGTERM) and restarted, Redis again, Caddy
+(SIGKILL) and restarted, which spreads the streams over the instances again. Instance 1 runs
+throughout: its memory is compared between the quiet minute before the first fault and the
+end, at the same load.
 
 At the end: every accepted heartbeat (answered 204) must have reached every peer that kept up,
-in each publisher's order; nothing accepted lost; instance 1's RSS within 25 % of its level
+in each publisher's order (those that other instances took while Redis was away arrive late,
+once it is back); nothing accepted lost; instance 1's RSS within 25 % of its level
 before the faults. Prints a report and writes build-bench/soak/report.json; exits 1 if a check
 failed. Registered with ctest outside the default run: ctest --test-dir build -C soak -L soak.
 """
@@ -196,6 +198,9 @@ http://127.0.0.1:%d {
             (0.35, "node2-kill"), (0.37, "node2-start"),
             (0.50, "node3-term"), (0.52, "node3-start"),
             (0.65, "redis-kill"), (0.67, "redis-start"),
+            # The proxy restarted: every stream resumes through it, spread over the instances
+            # again, so that instance 1 carries the baseline's load at the end.
+            (0.80, "caddy-kill"), (0.81, "caddy-start"),
             (0.95, "final"),
         ]
         samples, events, exits = [], [], {}
@@ -210,6 +215,8 @@ http://127.0.0.1:%d {
                 process = {p.name: p for p in everything}.get(name)
                 if what in ("baseline", "final"):
                     snapshot = {p.name: rss_kb(p.process.pid) for p in everything}
+                    snapshot.update({n.name + " streams": metric(n.port, "goop_sse_subscribers")
+                                     for n in nodes})
                     if what == "baseline":
                         baseline = snapshot
                     else:
@@ -242,17 +249,25 @@ http://127.0.0.1:%d {
             elif event["event"] == "redis-start" and down is not None:
                 outages.append((down - 10, event["unix"] + 20))
                 down = None
-        in_outage = sum(count for second, count in soak.get("missing_by_10s", [])
-                        if any(a - 10 <= second <= b for a, b in outages))
+        def while_away(buckets):
+            return sum(count for second, count in buckets
+                       if any(a - 10 <= second <= b for a, b in outages))
+        in_outage = while_away(soak.get("missing_by_10s", []))
         elsewhere = soak.get("missing", 0) - in_outage
         soak["missing_while_redis_was_away"] = in_outage
         soak["missing_otherwise"] = elsewhere
+        # While Redis is away each instance announces what it takes at once, and what the others
+        # took only once Redis is back: those arrive late, after newer heartbeats, by design.
+        late = while_away(soak.get("out_of_order_by_10s", []))
+        soak["late_after_redis_was_away"] = late
+        soak["out_of_order_otherwise"] = soak.get("out_of_order", 0) - late
         checks = {
             "every accepted heartbeat reached every peer that kept up, Redis up":
                 result.get("state") == "done" and elsewhere == 0,
             "every accepted heartbeat reached every peer that kept up, Redis away":
                 result.get("state") == "done" and in_outage == 0,
-            "in each publisher's order": soak.get("out_of_order", 1) == 0,
+            "in each publisher's order (but for those held while Redis was away)":
+                result.get("state") == "done" and soak["out_of_order_otherwise"] == 0,
             "at least 90 % of the peers kept up (no failed resume)":
                 soak.get("kept_up", 0) >= args.peers * 0.9,
             "instance 1 memory within 25 % of its level before the faults":
