@@ -1,6 +1,7 @@
 #include "daemon.h"
 
 #include "goopversion.h"
+#include "heaptrimmer.h"
 #include "logcategories.h"
 #include "logsink.h"
 #include "processstats.h"
@@ -93,6 +94,7 @@ int runDaemon(const ServerConfig &config)
            static_cast<long long>(config.peerTtl.count()),
            static_cast<long long>(config.heartbeat.count()));
     serviceManager.ready(QStringLiteral("Serving on %1").arg(server.url()));
+    HeapTrimmer heapTrimmer;
 
     const int exitCode = QCoreApplication::exec();
     qCInfo(lcApp, "stopped");

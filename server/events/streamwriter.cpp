@@ -8,10 +8,6 @@
 
 #include <algorithm>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 StreamWriter::Stream::~Stream() = default;
 
 StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
@@ -331,16 +327,7 @@ void StreamWriter::account(Stream *stream)
     const qsizetype held = stream->backlog.capacity();
     m_counters.backlogBytes.fetch_add(held - stream->held, std::memory_order_relaxed);
     m_held += held - stream->held;
-    m_freedSinceTrim += qMax<qsizetype>(0, stream->held - held);
     stream->held = held;
-#ifdef __GLIBC__
-    // Backlogs are freed in the middle of the heap, where glibc keeps them for the process:
-    // once a few dropped ones add up, give the pages back (RSS returns to where it was).
-    if (m_freedSinceTrim >= 16 * 1024 * 1024) {
-        malloc_trim(0);
-        m_freedSinceTrim = 0;
-    }
-#endif
 }
 
 void StreamWriter::flush(Stream *stream)

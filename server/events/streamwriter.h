@@ -177,8 +177,7 @@ private:
     std::vector<SocketIo::Handle> m_sockets;
     std::vector<qint64> m_taken;
     std::atomic<int> m_count{0};
-    qint64 m_freedSinceTrim = 0; // backlog bytes freed since the last malloc_trim()
-    qint64 m_held = 0;           // what this writer's backlogs hold
+    qint64 m_held = 0; // what this writer's backlogs hold
     std::atomic<int> m_webSocketCount{0};
     std::unique_ptr<QThread> m_thread;
 };

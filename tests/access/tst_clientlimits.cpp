@@ -6,6 +6,7 @@
 #include "serverprocess.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -239,6 +240,58 @@ private Q_SLOTS:
 #endif
         QVERIFY2(after - before < 80e6, qPrintable(QString::number((after - before) / 1e6)));
     }
+
+#ifdef Q_OS_LINUX
+    // A burst of memory that is freed again (a flood of peers with big fields, expired) goes
+    // back to the system, not only to malloc: RSS returns near where it was (HeapTrimmer).
+    void aFloodThatExpiresGivesItsMemoryBack()
+    {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+        QSKIP("ASan keeps freed memory in its quarantine");
+#endif
+#endif
+        // A small history, so that what stays is the server's, not the events kept for resumes.
+        ServerProcess server(QStringList{"--peer-ttl", "2s", "--history-bytes", "1048576"} +
+                             ServerProcess::floodArguments());
+        QVERIFY(server.start());
+        const auto anonymousKb = [&] {
+            QFile file(QStringLiteral("/proc/%1/smaps_rollup").arg(server.pid()));
+            if (!file.open(QIODevice::ReadOnly))
+                return qint64(-1);
+            for (const QByteArray &line : file.readAll().split('\n'))
+                if (line.startsWith("Anonymous:"))
+                    return line.mid(10).trimmed().split(' ').first().toLongLong();
+            return qint64(-1);
+        };
+        const qint64 before = anonymousKb();
+        const QByteArray content(3000, 'x');
+        for (int start = 0; start < 20000; start += 5000) {
+            QList<QByteArray> requests;
+            for (int i = start; i < start + 5000; ++i)
+                requests.append(publishRequest("{\"type\":\"online\",\"peerId\":\"big" +
+                                               QByteArray::number(i) + "\",\"content\":\"" +
+                                               content + "\"}"));
+            QCOMPARE(pipelined(server.port(), loopback(13), requests).count(204), 5000);
+        }
+        const qint64 peak = anonymousKb();
+        QTRY_VERIFY_WITH_TIMEOUT(server.metric("goop_peers{type=\"online\"}") == 0, 20000);
+        // Within two of the trimmer's rounds (10 s each).
+        qint64 after = anonymousKb();
+        QElapsedTimer clock;
+        clock.start();
+        while (after - before >= (peak - before) / 4 && clock.elapsed() < 25000) {
+            QTest::qWait(250);
+            after = anonymousKb();
+        }
+        qInfo("anonymous memory: %lld kB before, %lld kB with 20,000 peers of 3 kB, %lld kB after "
+              "they expired",
+              static_cast<long long>(before), static_cast<long long>(peak),
+              static_cast<long long>(after));
+        QVERIFY(peak - before > 40000);
+        QVERIFY2(after - before < (peak - before) / 4, "the freed memory stayed with the server");
+    }
+#endif
 
     void streamsPerAddress()
     {
