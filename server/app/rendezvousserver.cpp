@@ -43,6 +43,7 @@ EventHub::Options hubOptions(const ServerConfig &config)
     options.maxBacklogBytes = config.maxSubscriberBacklogBytes;
     options.maxTotalBacklogBytes = config.maxTotalBacklogBytes;
     options.heartbeat = config.heartbeat;
+    options.batchWindow = config.batchWindow;
     options.webSocketPing = config.webSocketPing;
     options.webSocketTimeout = config.webSocketTimeout;
     options.maxMessageBytes = config.maxBodyBytes;

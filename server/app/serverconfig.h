@@ -19,6 +19,7 @@ struct ServerConfig
 
     std::chrono::milliseconds peerTtl{30000};        // silence after which a peer is removed
     std::chrono::milliseconds heartbeat{25000};      // `: ping` period on every stream
+    std::chrono::milliseconds batchWindow{0};        // StreamWriter::Options::batchWindow
     std::chrono::milliseconds requestTimeout{10000}; // to receive one whole request
     std::chrono::milliseconds idleTimeout{120000};   // a keep-alive connection with no request
 

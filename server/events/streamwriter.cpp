@@ -113,10 +113,13 @@ void StreamWriter::run()
     auto nextHeartbeat = Clock::now() + m_options.heartbeat;
     auto nextPing = Clock::now() + m_options.webSocketPing;
     auto nextTimeoutCheck = Clock::now() + timeoutCheck;
+    bool holding = false;
     for (;;) {
         auto deadline = nextHeartbeat;
         if (!m_webSockets.empty())
             deadline = std::min({deadline, nextPing, nextTimeoutCheck});
+        if (holding)
+            deadline = std::min(deadline, m_lastBatch + m_options.batchWindow);
         const auto wait = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
         for (const SocketPoller::Ready &ready :
              m_poller->wait(std::max(wait + milliseconds(1), milliseconds(0)))) {
@@ -131,8 +134,10 @@ void StreamWriter::run()
             if (ready.output)
                 flush(stream);
         }
-        takeInbox();
         const auto now = Clock::now();
+        holding = holdInbox(now);
+        if (!holding)
+            takeInbox();
         if (now >= nextHeartbeat) {
             deliver(Kind::EventStream, SseFrame::ping); // not an event
             nextHeartbeat = now + m_options.heartbeat;
@@ -158,6 +163,20 @@ void StreamWriter::run()
         if (m_stop && m_commands.empty() && m_frameCount == 0 && m_streams.empty())
             return;
     }
+}
+
+bool StreamWriter::holdInbox(Clock::time_point now)
+{
+    if (m_options.batchWindow.count() <= 0)
+        return false;
+    std::lock_guard<std::mutex> lock(m_inboxMutex);
+    if (m_frameCount == 0 || m_stop)
+        return false;
+    // Later frames do not wake the writer (post()): they ride along with the held ones.
+    if (now < m_lastBatch + m_options.batchWindow)
+        return true;
+    m_lastBatch = now;
+    return false;
 }
 
 void StreamWriter::takeInbox()

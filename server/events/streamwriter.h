@@ -43,6 +43,9 @@ public:
         std::chrono::milliseconds webSocketTimeout{15000}; // closed after this long silent
         qsizetype maxMessageBytes = 64 * 1024;             // of a WebSocket client's message
         SocketIo::Calls calls = SocketIo::Calls::Best;
+        // Events that come less than this after the last batch wait for its end and go out
+        // together, one write per stream; 0: each batch at once.
+        std::chrono::milliseconds batchWindow{0};
     };
 
     // What WebSocket clients do, reported from the writer's thread.
@@ -139,9 +142,10 @@ private:
     void send(Stream *stream, const char *data, qsizetype size);
     // Queues what the socket did not take, or drops the stream when its backlog would pass the cap.
     void keep(Stream *stream, const char *data, qsizetype size);
-    // Brings Counters::backlogBytes up to date with the stream's backlog, and gives freed
-    // memory back to the system now and then.
+    // Brings Counters::backlogBytes up to date with the stream's backlog.
     void account(Stream *stream);
+    // Whether the inbox waits for the batch window's end (then at m_lastBatch + batchWindow).
+    bool holdInbox(Clock::time_point now);
     // Closes a stream that fell behind, counted and said (`why`).
     void dropBehind(Stream *stream, const char *why);
     void flush(Stream *stream);
@@ -170,6 +174,7 @@ private:
     bool m_stop = false;             // guarded by m_inboxMutex
 
     std::vector<Stream *> m_streams; // the writer thread's own
+    Clock::time_point m_lastBatch;   // when frames were last taken from the inbox
     std::unordered_map<quint64, Stream *> m_webSockets;
     // deliver()'s lists, kept to spare an allocation per event: the streams with nothing
     // pending, their sockets, and what each took.

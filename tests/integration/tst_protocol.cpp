@@ -4,6 +4,7 @@
 #include "serverprocess.h"
 #include "sseclient.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -147,6 +148,38 @@ private Q_SLOTS:
                                                           ",\"verified\":true}"));
         }
         qDeleteAll(streams);
+    }
+
+    // --batch-window: events that come soon after a batch wait for the window's end and go out
+    // together, every one of them, in order.
+    void eventsWithinTheBatchWindowGoOutTogether()
+    {
+        ServerProcess server({"--batch-window", "400ms"});
+        QVERIFY(server.start());
+        SseClient stream(server.port());
+        QVERIFY(stream.open());
+        HttpClient http(server.port());
+        const auto publish = [&](int ts) {
+            return http
+                .post("/publish", "{\"type\":\"update\",\"peerId\":\"a\",\"ts\":" +
+                                      QByteArray::number(ts) + "}")
+                .status;
+        };
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(publish(1), 204); // after a quiet time: at once
+        QCOMPARE(stream.waitForEvents(1), 1);
+        const qint64 first = clock.elapsed();
+        for (int ts = 2; ts <= 10; ++ts)
+            QCOMPARE(publish(ts), 204);
+        QCOMPARE(stream.waitForEvents(10), 10);
+        const qint64 rest = clock.elapsed();
+        // Not before the window ends, 400 ms after the first batch left (a moment before the
+        // client had it).
+        QVERIFY2(rest - first >= 250, qPrintable(QString::number(rest - first)));
+        for (int i = 0; i < 10; ++i)
+            QVERIFY(stream.events()[i].data.contains(",\"ts\":" + QByteArray::number(i + 1) + ","));
+        QCOMPARE(ServerProcess({"--batch-window", "2s"}).start(), false);
     }
 
     void zeroTsIsFilledByTheServer()
