@@ -11,7 +11,7 @@ packages=(
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev
     libqt6opengl6-dev libgl-dev libxkbcommon-dev
-    libhiredis-dev libsystemd-dev liburing-dev
+    libhiredis-dev libsystemd-dev liburing-dev libssl-dev
     # tests: browser, desktop screenshots, clustering, packaging, the Go references
     chromium xvfb xauth imagemagick
     redis-server caddy nginx golang-go golang-github-gorilla-websocket-dev
@@ -50,4 +50,10 @@ fi
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
     echo "install-deps: installing the browser test's npm packages"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent)
+fi
+
+# js-libp2p, pinned, for the libp2p interoperability test (tests/libp2p/js).
+if [ -f tests/libp2p/js/package.json ] && [ ! -d tests/libp2p/js/node_modules/libp2p ]; then
+    echo "install-deps: installing the libp2p test's npm packages"
+    (cd tests/libp2p/js && npm install --no-audit --no-fund --silent)
 fi

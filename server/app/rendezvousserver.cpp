@@ -1,6 +1,9 @@
 #include "rendezvousserver.h"
 
+#include "goopversion.h"
 #include "httpworker.h"
+#include "libp2p/identitykeyfile.h"
+#include "libp2p/libp2phost.h"
 #include "logcategories.h"
 #include "sseframe.h"
 #include "websocket/websocketframes.h"
@@ -150,6 +153,7 @@ void RendezvousServer::deliverHintHere(const QByteArray &target, const QByteArra
 
 RendezvousServer::~RendezvousServer()
 {
+    m_libp2p.reset();             // its thread ends here
     m_idleConnections.closeAll(); // before the workers it hands connections back to
     m_workers.clear();            // before the services they use
     m_backplane.reset();
@@ -178,6 +182,8 @@ std::optional<QString> RendezvousServer::listen()
     if (!address)
         return QStringLiteral("cannot listen on %1: unknown host")
             .arg(m_config.listenAddressText());
+    if (const auto libp2pError = startLibp2p())
+        return libp2pError;
     QString error;
     const std::vector<SocketIo::Handle> sockets =
         openListeningSockets(*address, m_config.port, m_config.threads, &m_port, &error);
@@ -212,6 +218,27 @@ std::optional<QString> RendezvousServer::listen()
     return std::nullopt;
 }
 
+std::optional<QString> RendezvousServer::startLibp2p()
+{
+    if (m_config.libp2pListen.empty())
+        return std::nullopt;
+    QString error;
+    const auto key = IdentityKeyFile::loadOrCreate(m_config.libp2pKeyFile, &error);
+    if (!key)
+        return error;
+    Libp2pHost::Options options;
+    options.listen = m_config.libp2pListen;
+    options.announce = m_config.libp2pAnnounce;
+    options.agentVersion = QByteArrayLiteral("goop-rendezvous/" GOOP_VERSION);
+    options.maxConnections = m_config.libp2pMaxConnections;
+    m_libp2p = std::make_unique<Libp2pHost>(*key, options);
+    if (auto startError = m_libp2p->start()) {
+        m_libp2p.reset();
+        return startError;
+    }
+    return std::nullopt;
+}
+
 QString RendezvousServer::url() const
 {
     QString host = m_address.toString();
@@ -232,6 +259,8 @@ void RendezvousServer::stop()
 #endif
     for (const auto &worker : m_workers)
         worker->stopListening();
+    if (m_libp2p)
+        m_libp2p->stop();
     m_events.closeAll();
     m_idleConnections.closeAll(); // as Go's Shutdown closes idle connections at once
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 class HttpWorker;
+class Libp2pHost;
 class LogSink;
 class RedisBackplane;
 
@@ -54,6 +55,8 @@ Q_SIGNALS:
     void stopped();
 
 private:
+    // With --libp2p-listen: loads or creates the key and starts the host; a one-line error.
+    std::optional<QString> startLibp2p();
     // Marks the peer's row on a WebSocket or not: through the cluster when there is one.
     void markWebSocket(const QByteArray &peerId, bool connected);
     // A punch hint for `target`: through the cluster when there is one, else delivered here.
@@ -76,7 +79,8 @@ private:
     ServerMetrics m_metrics;
     std::unique_ptr<RedisBackplane> m_backplane;
     std::vector<std::unique_ptr<HttpWorker>> m_workers;
-    QTimer m_sweeper; // of the per-client buckets
+    std::unique_ptr<Libp2pHost> m_libp2p; // with --libp2p-listen, on its own thread
+    QTimer m_sweeper;                     // of the per-client buckets
     QHostAddress m_address;
     quint16 m_port = 0;
     bool m_stopped = false;

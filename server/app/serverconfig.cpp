@@ -235,6 +235,25 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("The relay as a JSON file shaped like the /relay answer (peer_id, addrs, "
                        "optional timing hints), instead of the two flags above."),
         QStringLiteral("FILE"));
+    const QCommandLineOption libp2pListen(
+        QStringLiteral("libp2p-listen"),
+        QStringLiteral("Run a libp2p host (identify, ping) listening on this multiaddress, e.g. "
+                       "/ip4/0.0.0.0/tcp/4001 (repeatable). Default: no host."),
+        QStringLiteral("MULTIADDR"));
+    const QCommandLineOption libp2pKey(
+        QStringLiteral("libp2p-key"),
+        QStringLiteral("The libp2p host's Ed25519 identity key, created (mode 0600) on first "
+                       "start; its peer ID survives restarts. Required with --libp2p-listen."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption libp2pAnnounce(
+        QStringLiteral("libp2p-announce"),
+        QStringLiteral("A multiaddress peers should dial the libp2p host at, e.g. "
+                       "/ip4/203.0.113.7/tcp/4001 (repeatable). Default: the listen addresses."),
+        QStringLiteral("MULTIADDR"));
+    const QCommandLineOption libp2pMaxConnections(
+        QStringLiteral("libp2p-max-connections"),
+        QStringLiteral("Refuse libp2p connections beyond this many. Default 1024."),
+        QStringLiteral("N"));
     const QCommandLineOption redis(
         QStringLiteral("redis"),
         QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
@@ -275,6 +294,10 @@ CommandLine CommandLine::parse(const QStringList &arguments,
                        relayPeerId,
                        relayAddr,
                        relayFile,
+                       libp2pListen,
+                       libp2pKey,
+                       libp2pAnnounce,
+                       libp2pMaxConnections,
                        redis});
 
     const auto fail = [&](const QString &message) {
@@ -451,6 +474,32 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     }
     if (config.relay && !config.relay->problem().isEmpty())
         return fail(config.relay->problem());
+    const std::pair<const QCommandLineOption *, std::vector<Multiaddr> *> multiaddrs[] = {
+        {&libp2pListen, &config.libp2pListen},
+        {&libp2pAnnounce, &config.libp2pAnnounce},
+    };
+    for (const auto &[option, target] : multiaddrs) {
+        for (const QString &text : parser.values(*option)) {
+            QString error;
+            const auto address = Multiaddr::fromText(text, &error);
+            if (!address)
+                return fail(QStringLiteral("--%1: %2").arg(option->names().first(), error));
+            if (option == &libp2pListen && !address->tcpEndpoint())
+                return fail(QStringLiteral("--libp2p-listen \"%1\": expected /ip4/HOST/tcp/PORT "
+                                           "or /ip6/HOST/tcp/PORT")
+                                .arg(text));
+            target->push_back(*address);
+        }
+    }
+    config.libp2pKeyFile = parser.value(libp2pKey);
+    if (!config.libp2pListen.empty() && config.libp2pKeyFile.isEmpty())
+        return fail(QStringLiteral("--libp2p-listen needs --libp2p-key FILE, where the host's "
+                                   "identity is kept"));
+    if (config.libp2pListen.empty() && (parser.isSet(libp2pKey) || parser.isSet(libp2pAnnounce)))
+        return fail(QStringLiteral("--libp2p-key and --libp2p-announce need --libp2p-listen"));
+    if (!positiveNumber(libp2pMaxConnections, config.libp2pMaxConnections))
+        return fail(QStringLiteral("invalid --libp2p-max-connections \"%1\"")
+                        .arg(parser.value(libp2pMaxConnections)));
     const auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
     if (redisText && !redisText->isEmpty()) {
 #ifdef GOOP_HAVE_HIREDIS

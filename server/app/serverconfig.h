@@ -2,6 +2,7 @@
 
 #include "access/accesscontrol.h"
 #include "history/eventhistory.h"
+#include "libp2p/multiaddr.h"
 #include "logging.h"
 #include "relay/relayinfo.h"
 
@@ -46,6 +47,12 @@ struct ServerConfig
     QString redisUrl; // empty: no cluster, the state lives in this process alone
 
     std::optional<RelayInfo> relay; // a circuit relay beside the server, served on /relay
+
+    // The libp2p host: off unless it has listen addresses.
+    std::vector<Multiaddr> libp2pListen;
+    std::vector<Multiaddr> libp2pAnnounce; // told to peers instead of the listen addresses
+    QString libp2pKeyFile;                 // the identity, created on first start
+    int libp2pMaxConnections = 1024;
 
     QString listenAddressText() const;
 };
