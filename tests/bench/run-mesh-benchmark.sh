@@ -30,7 +30,8 @@
 # GOOP_MESH_RAMP (the Ns, default "250 500 1000 1500 2000 3000 4000 5000 6000 8000"),
 # GOOP_MESH_SECONDS (measured window per step, default 30), GOOP_MESH_SERVERS (default
 # "ours reference head"), GOOP_MESH_TRANSPORTS (default "sse ws"), GOOP_MESH_MAX_P99_MS
-# (default 1000), GOOP_MESH_READ_PACE_MS (goop-meshbench --read-pace-ms, default 0: when the
+# (default 1000), GOOP_MESH_OURS_ARGS (more arguments for ours, e.g. "--batch-window 20ms"),
+# GOOP_MESH_READ_PACE_MS (goop-meshbench --read-pace-ms, default 0: when the
 # generator is what saturates the machine, reads every few ms make it cheaper per delivery at
 # the price of latencies up to that much high), GOOP_BENCH_QUICK=1 (N = 50 and 100, 10 s steps:
 # checks the script only).
@@ -47,6 +48,7 @@ SERVERS=${GOOP_MESH_SERVERS:-ours reference head}
 TRANSPORTS=${GOOP_MESH_TRANSPORTS:-sse ws}
 MAX_P99_MS=${GOOP_MESH_MAX_P99_MS:-1000}
 READ_PACE_MS=${GOOP_MESH_READ_PACE_MS:-0}
+read -r -a OURS_ARGS <<<"${GOOP_MESH_OURS_ARGS:-}"
 MAX_OTHER_SHARE=0.2
 GO_REFERENCE_DIR=${GOOP_GO_REFERENCE_DIR:-$ROOT/../shared/reference/go-rendezvous}
 GO_HEAD_DIR=${GOOP_GO_HEAD_DIR:-$ROOT/../shared/reference/go-rendezvous-head}
@@ -107,7 +109,7 @@ start_mesh_server() {
     case $which in
     ours)
         "$OURS" -addr "127.0.0.1:$PORT" "${OURS_UNLIMITED[@]}" \
-            --max-connections "$((DESCRIPTORS - 1000))" 2>"$logfile" &
+            --max-connections "$((DESCRIPTORS - 1000))" "${OURS_ARGS[@]}" 2>"$logfile" &
         ;;
     reference) "$REFERENCE" -addr "127.0.0.1:$PORT" 2>"$logfile" & ;;
     head) "$HEAD" -addr "127.0.0.1:$PORT" 2>"$logfile" & ;;
