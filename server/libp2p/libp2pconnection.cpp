@@ -89,20 +89,15 @@ void Libp2pConnection::feed(const QByteArray &bytes)
     if (m_stage == Stage::Closed || bytes.isEmpty())
         return;
     if (m_stage == Stage::SecurityNegotiation) {
-        m_select->feed(bytes);
-        m_send(m_select->takeOutput());
-        if (m_select->state() == MultistreamSelect::State::Failed)
-            return fail("security negotiation: " + m_select->error());
-        if (m_select->state() != MultistreamSelect::State::Agreed)
+        const auto remainder = negotiate(bytes, m_send, "security negotiation");
+        if (!remainder)
             return;
-        const QByteArray remainder = m_select->takeRemainder();
-        m_select.reset();
         m_noise.emplace(m_direction == Direction::Inbound ? NoiseSession::Role::Responder
                                                           : NoiseSession::Role::Initiator,
                         m_identity, m_expectedPeer);
         m_stage = Stage::Handshake;
         m_send(m_noise->takeOutput());
-        return feed(remainder);
+        return feed(*remainder);
     }
     const bool wasEstablished = m_noise->state() == NoiseSession::State::Established;
     m_noise->feed(bytes);
@@ -124,24 +119,36 @@ void Libp2pConnection::feed(const QByteArray &bytes)
     handlePlaintext(m_noise->takePlaintext());
 }
 
+std::optional<QByteArray> Libp2pConnection::negotiate(const QByteArray &bytes, const Send &out,
+                                                      const char *what)
+{
+    m_select->feed(bytes);
+    out(m_select->takeOutput());
+    if (m_select->state() == MultistreamSelect::State::Failed) {
+        fail(what + QByteArrayLiteral(": ") + m_select->error());
+        return std::nullopt;
+    }
+    if (m_select->state() != MultistreamSelect::State::Agreed)
+        return std::nullopt;
+    const QByteArray remainder = m_select->takeRemainder();
+    m_select.reset();
+    return remainder;
+}
+
 void Libp2pConnection::handlePlaintext(const QByteArray &bytes)
 {
     if (m_stage == Stage::MuxerNegotiation) {
-        m_select->feed(bytes);
-        sendSecure(m_select->takeOutput());
-        if (m_select->state() == MultistreamSelect::State::Failed)
-            return fail("muxer negotiation: " + m_select->error());
-        if (m_select->state() != MultistreamSelect::State::Agreed)
+        const auto remainder = negotiate(
+            bytes, [this](const QByteArray &out) { sendSecure(out); }, "muxer negotiation");
+        if (!remainder)
             return;
-        const QByteArray remainder = m_select->takeRemainder();
-        m_select.reset();
         m_yamux.emplace(m_direction == Direction::Inbound ? YamuxSession::Role::Server
                                                           : YamuxSession::Role::Client,
                         m_options.yamux);
         m_stage = Stage::Ready;
-        if (remainder.isEmpty())
+        if (remainder->isEmpty())
             return;
-        return handlePlaintext(remainder);
+        return handlePlaintext(*remainder);
     }
     if (m_stage != Stage::Ready || bytes.isEmpty())
         return;

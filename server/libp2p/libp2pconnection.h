@@ -66,6 +66,9 @@ private:
     friend class Libp2pStream;
 
     void fail(const QByteArray &why);
+    // Feeds the multistream-select under way (its answers go out through `out`): once agreed,
+    // the bytes that came after it; nothing while it goes on, or when it failed (then closed).
+    std::optional<QByteArray> negotiate(const QByteArray &bytes, const Send &out, const char *what);
     void handlePlaintext(const QByteArray &bytes);
     void handleYamuxEvents();
     void handleStreamBytes(Libp2pStream &stream, const QByteArray &bytes);
