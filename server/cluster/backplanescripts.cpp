@@ -22,10 +22,6 @@ local left = redis.call('ZSCORE', gone, id)
 if left and tonumber(left) >= stamp then return false end
 local current = redis.call('ZSCORE', seen, id)
 if current and (tonumber(current) > stamp or (tonumber(current) == stamp and not offline)) then
-  if ARGV[8] == '1' and not offline and tonumber(current) > stamp then
-    return redis.call('XADD', events, 'MAXLEN', '~', ARGV[6], '*',
-                      'i', ARGV[1], 's', lastSeen, 'm', ARGV[5], 'o', '1')
-  end
   return false
 end
 if offline then

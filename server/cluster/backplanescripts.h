@@ -10,7 +10,7 @@
 // Keys (one hash tag, so that a Redis Cluster keeps them in one slot):
 //   {goop}:peers   hash: peerId -> "<last_seen µs> <event JSON>"
 //   {goop}:seen    sorted set: peerId scored by last_seen µs (expiry order)
-//   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON, o: 1 if late},
+//   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON},
 //                  expiries {i: instance, e: peerId, t: ts ms, s: the last_seen it ends} and
 //                  punch hints {i: instance, h: target peerId, m: JSON} (never stored) and
 //                  WebSocket changes {i: instance, w: peerId, c: 1 or 0}
@@ -29,15 +29,11 @@ public:
     };
 
     // KEYS peers seen events gone; ARGV instance type peerId lastSeenUs json maxlen
-    // goneCutoffUs held(1|0). Stores (or for `offline` removes) the row and appends the event,
-    // unless something newer for the peer is there already (the same rule as
+    // goneCutoffUs. Stores (or for `offline` removes) the row and appends the event, unless
+    // something newer for the peer is there already (the same rule as
     // PresenceRegistry::isNews): then it does nothing and returns nil. Last-seen wins, so that
     // the order in which instances' writes reach Redis does not matter. An `offline` also
     // forgets the departures before goneCutoffUs. Returns the entry ID.
-    // A held publish (taken while Redis was away) that something newer overtook is still
-    // appended, marked late ({o: 1}) and without touching the row: it was announced only where
-    // it was taken, and the other instances' subscribers are owed it. One older than the peer's
-    // departure is not: it would bring the peer back.
     static const Script &publish();
 
     // KEYS peers seen events gone; ARGV cutoffUs instance tsMs maxlen limit goneCutoffUs.

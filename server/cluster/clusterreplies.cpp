@@ -38,7 +38,6 @@ StreamEntry entryFrom(const QByteArray &id, const redisReply *fields)
         {"h", &StreamEntry::hintTarget},
         {"w", &StreamEntry::webSocketPeer},
         {"c", &StreamEntry::connected},
-        {"o", &StreamEntry::late},
     };
     for (size_t f = 0; isArray(fields) && f + 1 < fields->elements; f += 2) {
         const QByteArray name = text(fields->element[f]);

@@ -23,7 +23,6 @@ struct StreamEntry
 {
     QByteArray id;
     QByteArray instance, lastSeen, json, expiredPeer, ts, hintTarget, webSocketPeer, connected;
-    QByteArray late; // "1": a publish held through an outage that something newer overtook
 };
 
 // XREAD's answer: [[key, [[id, [field, value, …]], …]]], or nil when its BLOCK ran out.

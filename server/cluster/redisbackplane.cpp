@@ -19,6 +19,11 @@ namespace {
 
 constexpr int firstBackoffMs = 250;
 constexpr int lastBackoffMs = 8000;
+
+// Back from an outage, an instance leaves expiry alone this long: until every other instance
+// is back too (the back-off's longest wait, and some) and has sent what it took meanwhile, the
+// cluster cannot tell a silent peer from one whose heartbeats are still on their way.
+constexpr int rejoinGraceMs = lastBackoffMs + 4000;
 // A punch hint older than this when it is read from the stream is not delivered.
 constexpr qint64 hintLifetimeMs = 10000;
 
@@ -55,6 +60,9 @@ RedisBackplane::RedisBackplane(const RedisUrl &url, PresenceService &presence, Q
 {
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisBackplane::connectNow);
+    m_rejoinGrace.setSingleShot(true);
+    connect(&m_rejoinGrace, &QTimer::timeout, this,
+            [this] { m_presence.setExpiry(PresenceService::Expiry::Delegated); });
     m_streamWatchdog.setSingleShot(true);
     connect(&m_streamWatchdog, &QTimer::timeout, this,
             [this] { lost(QStringLiteral("no answer to XREAD in time")); });
@@ -78,6 +86,7 @@ void RedisBackplane::start()
 {
     qCInfo(lcCluster, "cluster: instance %s joins through %s", m_instanceId.constData(),
            qPrintable(m_url.displayText()));
+    m_presence.setExpiry(PresenceService::Expiry::ClusterAway); // until the first snapshot
     connectNow();
 }
 
@@ -182,57 +191,11 @@ void RedisBackplane::onSnapshot(redisReply *reply)
     if (snapshot->malformedRows > 0)
         qCWarning(lcCluster, "cluster: ignoring %lld malformed rows in Redis",
                   static_cast<long long>(snapshot->malformedRows));
-    // Back after an outage: what the other instances took meanwhile was announced only where
-    // they took it, and this instance's subscribers are owed it. That is every entry from where
-    // this instance stopped reading (or, if Redis lost the stream with the state, from the new
-    // stream's start) up to the snapshot.
-    QByteArray start;
-    if (!m_epoch.isEmpty() && snapshot->epoch != m_epoch)
-        start = "-";
-    else if (!m_epoch.isEmpty() && !m_lastEntryId.isEmpty())
-        start = '(' + m_lastEntryId;
-    m_arrivedSnapshot = std::move(snapshot);
-    if (start.isEmpty())
-        takeInSnapshot();
-    else
-        catchUp(start);
-}
-
-void RedisBackplane::catchUp(const QByteArray &start)
-{
-    ask(m_commands,
-        {"XRANGE", BackplaneScripts::eventsKey(), start, m_arrivedSnapshot->position, "COUNT",
-         QByteArray::number(streamBatch)},
-        [this](redisReply *reply) { onCatchUp(reply); });
-}
-
-void RedisBackplane::onCatchUp(redisReply *reply)
-{
-    if (!reply)
-        return;
-    if (reply->type == REDIS_REPLY_ERROR) {
-        lost(QStringLiteral("XRANGE failed: ") + QString::fromUtf8(replyText(reply)));
-        return;
-    }
-    const QList<ClusterReplies::StreamEntry> entries = ClusterReplies::rangeEntries(reply);
-    for (const ClusterReplies::StreamEntry &entry : entries) {
-        m_lastEntryId = entry.id;
-        applyEntry(entry, Reading::CatchingUp);
-    }
-    if (entries.size() == streamBatch)
-        catchUp('(' + entries.last().id);
-    else
-        takeInSnapshot();
-}
-
-void RedisBackplane::takeInSnapshot()
-{
-    const ClusterReplies::Snapshot snapshot = *std::exchange(m_arrivedSnapshot, std::nullopt);
-    m_lastEntryId = snapshot.position;
-    const bool stateLost = !m_epoch.isEmpty() && snapshot.epoch != m_epoch;
-    m_epoch = snapshot.epoch;
-    const QList<PresenceService::Row> &rows = snapshot.rows;
-    const qsizetype peerCount = snapshot.peerCount;
+    m_lastEntryId = snapshot->position;
+    const bool stateLost = !m_epoch.isEmpty() && snapshot->epoch != m_epoch;
+    m_epoch = snapshot->epoch;
+    const QList<PresenceService::Row> &rows = snapshot->rows;
+    const qsizetype peerCount = snapshot->peerCount;
     if (stateLost)
         qCWarning(lcCluster, "cluster: Redis lost the cluster's state (restarted without "
                              "persistence?); the instances rebuild it from theirs");
@@ -240,9 +203,10 @@ void RedisBackplane::takeInSnapshot()
         rows, stateLost ? PresenceService::Resync::Merge : PresenceService::Resync::Replace);
     for (const PresenceService::Row &row : newer)
         enqueue(row.message, row.lastSeenUs);
-    m_presence.setWebSocketPeers(snapshot.onWebSockets);
+    m_presence.setWebSocketPeers(snapshot->onWebSockets);
     ++m_resyncs;
     m_backoffMs = 0;
+    const bool rejoining = m_outageReported;
     if (m_outageReported) {
         qCInfo(lcCluster,
                "cluster: Redis at %s is back after %lld ms; %lld peers loaded, %lld "
@@ -255,7 +219,10 @@ void RedisBackplane::takeInSnapshot()
                qPrintable(m_url.displayText()), static_cast<long long>(rows.size()),
                m_lastEntryId.constData());
     }
-    m_presence.setExpiryDelegated(true);
+    if (rejoining)
+        m_rejoinGrace.start(rejoinGraceMs);
+    else
+        m_presence.setExpiry(PresenceService::Expiry::Delegated);
     m_following = true;
     Q_EMIT connectedChanged(true);
     Q_EMIT resynchronised();
@@ -282,7 +249,7 @@ void RedisBackplane::onStreamReply(redisReply *reply)
     }
     for (const ClusterReplies::StreamEntry &entry : ClusterReplies::streamEntries(reply)) {
         m_lastEntryId = entry.id;
-        applyEntry(entry, Reading::Following);
+        applyEntry(entry);
     }
     settlePublishes(); // this instance's own, applied now: their HTTP answers go out
     readStream();
@@ -313,7 +280,7 @@ bool RedisBackplane::commandWhileFollowing(const QByteArrayList &command, const 
     return true;
 }
 
-void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry, Reading reading)
+void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry)
 {
     const QByteArray &entryId = entry.id;
     const QByteArray &instance = entry.instance;
@@ -360,15 +327,8 @@ void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry, Readin
     const bool own = instance == m_instanceId;
     if (m_presence.applyReplicated(message, lastSeen.toLongLong(), json, entryId,
                                    own ? PresenceService::Origin::ThisInstance
-                                       : PresenceService::Origin::OtherInstance)) {
-        if (!own)
-            ++m_received;
-        return;
-    }
-    // Not news here, but another instance's publish that this one has never announced: one it
-    // took while Redis was away, or one from while this instance was away.
-    if (!own && (!entry.late.isEmpty() || reading == Reading::CatchingUp) &&
-        m_presence.announceLate(message, lastSeen.toLongLong(), json, entryId))
+                                       : PresenceService::Origin::OtherInstance) &&
+        !own)
         ++m_received;
 }
 
@@ -380,7 +340,7 @@ bool RedisBackplane::sequence(const PresenceMessage &message, qint64 lastSeenUs,
     Publish publish;
     publish.message = message;
     publish.lastSeenUs = lastSeenUs;
-    publish.command = publishCommand(message, lastSeenUs, false);
+    publish.command = publishCommand(message, lastSeenUs);
     publish.applied = std::move(applied);
     return hold(std::move(publish));
 }
@@ -390,7 +350,7 @@ void RedisBackplane::enqueue(const PresenceMessage &message, qint64 lastSeenUs)
     Publish publish;
     publish.message = message;
     publish.lastSeenUs = lastSeenUs;
-    publish.command = publishCommand(message, lastSeenUs, true);
+    publish.command = publishCommand(message, lastSeenUs);
     publish.appliedHere = true;
     hold(std::move(publish));
 }
@@ -505,7 +465,6 @@ void RedisBackplane::applyUnordered()
             copy.applied = std::exchange(publish.applied, {});
             unapplied.push_back(std::move(copy));
             publish.appliedHere = true;
-            publish.command = publishCommand(publish.message, publish.lastSeenUs, true);
         }
     }
     // Outside the outbox's lock: the presence service takes its own, and publishing threads
@@ -517,8 +476,8 @@ void RedisBackplane::applyUnordered()
     }
 }
 
-QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
-                                              bool held) const
+QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message,
+                                              qint64 lastSeenUs) const
 {
     QByteArrayList command{"EVALSHA",
                            BackplaneScripts::publish().sha1,
@@ -533,8 +492,7 @@ QByteArrayList RedisBackplane::publishCommand(const PresenceMessage &message, qi
                            QByteArray::number(lastSeenUs),
                            message.toJson(),
                            QByteArray::number(streamLength),
-                           QByteArray::number(goneCutoffUs(lastSeenUs)),
-                           held ? "1" : "0"};
+                           QByteArray::number(goneCutoffUs(lastSeenUs))};
     return command;
 }
 
@@ -578,7 +536,8 @@ void RedisBackplane::lost(const QString &reason)
     }
     applyUnordered();
     m_streamWatchdog.stop();
-    m_presence.setExpiryDelegated(false);
+    m_rejoinGrace.stop();
+    m_presence.setExpiry(PresenceService::Expiry::ClusterAway);
     // Not now: this may run inside a reply handler of one of them.
     for (RedisConnection *connection : {m_commands.data(), m_stream.data()}) {
         if (connection)

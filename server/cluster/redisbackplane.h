@@ -110,22 +110,12 @@ private:
     void sendPreamble(RedisConnection *connection);
     void onCommandsConnected();
     void onSnapshot(redisReply *reply);
-    void catchUp(const QByteArray &start);
-    void onCatchUp(redisReply *reply);
-    void takeInSnapshot();
     void readStream();
     void onStreamReply(redisReply *reply);
-    enum class Reading
-    {
-        Following, // the stream, live
-        CatchingUp // what others added while this instance was away (see m_arrivedSnapshot)
-    };
-    void applyEntry(const ClusterReplies::StreamEntry &entry, Reading reading);
+    void applyEntry(const ClusterReplies::StreamEntry &entry);
     void expire(qint64 cutoffUs);
     qint64 goneCutoffUs(qint64 nowUs) const;
-    // `held`: taken while Redis was away (see BackplaneScripts::publish).
-    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs,
-                                  bool held) const;
+    QByteArrayList publishCommand(const PresenceMessage &message, qint64 lastSeenUs) const;
     void checkReply(redisReply *reply, const char *what);
     // Sends `command` while following the stream (its error reply counted as `what`); false,
     // sending nothing, otherwise.
@@ -141,11 +131,9 @@ private:
     quint64 m_generation = 0; // replies to an older connection are ignored
     QByteArray m_lastEntryId;
     QByteArray m_epoch; // of the state last loaded; empty before the first snapshot
-    // A snapshot read after an outage, taken in once the entries other instances added while
-    // this one was away (from m_lastEntryId, or the whole stream if Redis lost it) are applied.
-    std::optional<ClusterReplies::Snapshot> m_arrivedSnapshot;
     QTimer m_reconnectTimer;
     QTimer m_streamWatchdog;
+    QTimer m_rejoinGrace; // expiry stays ClusterAway until it fires
     int m_backoffMs = 0;
     bool m_outageReported = false;
     QElapsedTimer m_outageClock;

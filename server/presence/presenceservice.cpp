@@ -253,17 +253,6 @@ bool PresenceService::applyReplicated(const PresenceMessage &message, qint64 las
     return true;
 }
 
-bool PresenceService::announceLate(const PresenceMessage &message, qint64 lastSeenUs,
-                                   const QByteArray &jsonLine, const QByteArray &entryId)
-{
-    QMutexLocker locker(&m_mutex);
-    const std::optional<qint64> stored = m_registry.lastSeenOf(message.peerId);
-    if (message.type == PresenceMessage::Type::Offline || !stored || *stored <= lastSeenUs)
-        return false;
-    Q_EMIT eventAccepted(jsonLine, entryId);
-    return true;
-}
-
 QList<PresenceService::Row> PresenceService::resynchronise(const QList<Row> &snapshot, Resync mode)
 {
     QMutexLocker locker(&m_mutex);
@@ -324,12 +313,25 @@ void PresenceService::setShared()
     m_localPlacement = PresenceRegistry::Placement::ByLastSeen;
 }
 
-void PresenceService::setExpiryDelegated(bool delegated)
+void PresenceService::setExpiry(Expiry expiry)
 {
-    if (m_expiryDelegated == delegated)
+    if (m_expiry == expiry)
         return;
-    m_expiryDelegated = delegated;
+    m_expiry = expiry;
     scheduleExpiry();
+}
+
+qint64 PresenceService::expiryLimitMs() const
+{
+    switch (m_expiry) {
+    case Expiry::Here:
+        break;
+    case Expiry::Delegated:
+        return m_peerTtlMs + delegatedExpirySlackMs;
+    case Expiry::ClusterAway:
+        return m_peerTtlMs * awayExpiryFactor;
+    }
+    return m_peerTtlMs;
 }
 
 qint64 PresenceService::monotonicFor(qint64 lastSeenUs, qint64 nowUs) const
@@ -340,16 +342,16 @@ qint64 PresenceService::monotonicFor(qint64 lastSeenUs, qint64 nowUs) const
 void PresenceService::expireSilentPeers()
 {
     QMutexLocker locker(&m_mutex);
-    const qint64 slack = m_expiryDelegated ? delegatedExpirySlackMs : 0;
-    const qint64 cutoff = m_clock.elapsed() - m_peerTtlMs + 1;
-    if (m_expiryDelegated) {
+    const qint64 limitMs = expiryLimitMs();
+    if (m_expiry == Expiry::Delegated) {
         const auto oldest = m_registry.oldestSeen();
-        if (oldest && *oldest < cutoff)
+        if (oldest && *oldest < m_clock.elapsed() - m_peerTtlMs + 1)
             Q_EMIT expiryDue(wallClockUs() - m_peerTtlMs * 1000);
     }
     // A mass expiry (a network partition, 50,000 peers) goes in slices, so that publishes
     // waiting for the lock get their turn between them.
-    const QList<QByteArray> expired = m_registry.removeSeenBefore(cutoff - slack, expirySlice);
+    const QList<QByteArray> expired =
+        m_registry.removeSeenBefore(m_clock.elapsed() - limitMs + 1, expirySlice);
     m_expiries += quint64(expired.size());
     for (const QByteArray &peerId : expired) {
         PresenceMessage offline;
@@ -357,7 +359,7 @@ void PresenceService::expireSilentPeers()
         offline.peerId = peerId;
         offline.ts = QDateTime::currentMSecsSinceEpoch();
         qCInfo(lcPresence, "peer %s expired after %lld ms of silence (%lld online)",
-               goQuoted(peerId).constData(), static_cast<long long>(m_peerTtlMs + slack),
+               goQuoted(peerId).constData(), static_cast<long long>(limitMs),
                static_cast<long long>(m_registry.size()));
         Q_EMIT eventAccepted(offline.toJson(), {});
     }
@@ -398,7 +400,9 @@ void PresenceService::scheduleExpiry()
         return;
     }
     qint64 due = *oldest + m_peerTtlMs - m_clock.elapsed();
-    if (m_expiryDelegated && due <= 0)
+    if (m_expiry == Expiry::Delegated && due <= 0)
         due = delegatedRetryMs;
+    else if (m_expiry == Expiry::ClusterAway)
+        due = *oldest + expiryLimitMs() - m_clock.elapsed();
     m_expiryTimer.start(std::chrono::milliseconds(qMax<qint64>(due, 0)));
 }

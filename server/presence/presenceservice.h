@@ -82,11 +82,6 @@ public:
     };
     bool applyReplicated(const PresenceMessage &message, qint64 lastSeenUs,
                          const QByteArray &jsonLine, const QByteArray &entryId, Origin origin);
-    // A publish another instance took while Redis was away and that something newer here
-    // overtook: announced (subscribers here were never told of it) but not stored. Not for a
-    // peer that left since: that would bring it back. Returns whether it was announced.
-    bool announceLate(const PresenceMessage &message, qint64 lastSeenUs, const QByteArray &jsonLine,
-                      const QByteArray &entryId);
 
     // How a snapshot of the cluster's state is taken in.
     enum class Resync
@@ -111,9 +106,20 @@ public:
     // Alone, a publish simply goes in front, whatever the wall clock does.
     void setShared();
 
-    // While a cluster is connected, expiry is its business (exactly one `offline` for the
-    // whole cluster): the service then only says when peers are due, through expiryDue().
-    void setExpiryDelegated(bool delegated);
+    // Who removes silent peers.
+    enum class Expiry
+    {
+        Here, // no cluster: after the peer TTL
+        // A cluster is followed: expiry is its business (exactly one `offline` for the whole
+        // cluster); the service only says when peers are due, through expiryDue().
+        Delegated,
+        // A cluster is configured but away (Redis down): this instance hears only its share of
+        // the heartbeats, so a peer silent here may be heard elsewhere. It goes only after
+        // awayExpiryFactor peer TTLs, and the cluster expires the rest once it is back.
+        ClusterAway
+    };
+    static constexpr int awayExpiryFactor = 6;
+    void setExpiry(Expiry expiry);
 
 Q_SIGNALS:
     // Every accepted message and every expiry, with its cluster stream entry when the cluster
@@ -143,6 +149,7 @@ private:
                                                     qint64 lastSeenUs, qint64 monotonicMs,
                                                     PresenceRegistry::Placement placement,
                                                     bool own);
+    qint64 expiryLimitMs() const; // the silence after which a peer is removed here
     void logChangeLocked(PresenceRegistry::Change change, const PresenceMessage &message,
                          Origin origin) const;
     void forgetOldDeparturesLocked(qint64 nowUs);
@@ -157,6 +164,6 @@ private:
     PresenceRegistry::Placement m_localPlacement = PresenceRegistry::Placement::Newest; // ditto
     std::atomic<PublishSequencer *> m_sequencer{nullptr};
     qsizetype m_departuresPruneAt = 1024; // guarded by m_mutex
-    bool m_expiryDelegated = false;       // only touched in the service's thread
+    Expiry m_expiry = Expiry::Here;       // only touched in the service's thread
     QTimer m_expiryTimer;
 };

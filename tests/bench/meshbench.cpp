@@ -1412,6 +1412,8 @@ private:
             .integer("expected", totals.expected)
             .integer("missing", totals.missing)
             .raw("missing_by_10s", byTenSeconds(totals.missingBySlot))
+            .integer("superseded", totals.superseded)
+            .raw("superseded_by_10s", byTenSeconds(totals.supersededBySlot))
             .integer("out_of_order", m_outOfOrder)
             .raw("out_of_order_by_10s", byTenSeconds(m_outOfOrderBySlot))
             .integer("duplicates", m_duplicates)

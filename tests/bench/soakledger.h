@@ -2,8 +2,9 @@
 
 // The books of a soak run (goop-meshbench --soak): which heartbeats the servers accepted
 // (answered 204) and which of them each subscriber got, so that at the end every loss is
-// counted exactly, with when it happened, and every event that came after a newer one from the
-// same publisher is counted as out of order. One bit per (subscriber, publisher, heartbeat):
+// counted exactly, with when it happened (and whether a newer heartbeat of the same publisher
+// made up for it), and every event that came after a newer one from the same publisher is
+// counted as out of order. One bit per (subscriber, publisher, heartbeat):
 // 1,000 peers for an hour is 90 MB.
 
 #include <algorithm>
@@ -60,14 +61,19 @@ public:
         uint64_t accepted = 0; // heartbeats answered 204
         uint64_t expected = 0; // accepted x the subscribers that kept up
         uint64_t missing = 0;  // of expected, never received
-        size_t keptUp = 0;     // subscribers without a reset
+        // Of those missing, the ones a later heartbeat of the same publisher made up for: the
+        // subscriber has the peer's newer state (what a Redis outage may cost, by design).
+        uint64_t superseded = 0;
+        size_t keptUp = 0; // subscribers without a reset
         std::vector<uint64_t> missingBySlot;
+        std::vector<uint64_t> supersededBySlot;
     };
 
     Totals totals() const
     {
         Totals t;
         t.missingBySlot.assign(slots(), 0);
+        t.supersededBySlot.assign(slots(), 0);
         for (size_t s = 0; s < m_peers; ++s)
             t.keptUp += m_reset[s] ? 0 : 1;
         for (size_t p = 0; p < m_peers; ++p) {
@@ -78,10 +84,16 @@ public:
                 if (m_reset[s])
                     continue;
                 const uint64_t *received = &m_received[(s * m_peers + p) * m_words];
+                const uint32_t newest = m_newest[s * m_peers + p];
                 for (size_t w = 0; w < m_words; ++w) {
                     for (uint64_t lost = accepted[w] & ~received[w]; lost; lost &= lost - 1) {
+                        const size_t slot = w * 64 + static_cast<size_t>(__builtin_ctzll(lost));
                         ++t.missing;
-                        ++t.missingBySlot[w * 64 + static_cast<size_t>(__builtin_ctzll(lost))];
+                        ++t.missingBySlot[slot];
+                        if (slot + 1 < newest) {
+                            ++t.superseded;
+                            ++t.supersededBySlot[slot];
+                        }
                     }
                 }
             }

@@ -980,17 +980,18 @@ private Q_SLOTS:
         QCOMPARE(keyOf(streams[2]->events().last().data), QByteArray("update b1 after"));
     }
 
-    // Every publish an instance takes while Redis is away was announced only there; once Redis
-    // is back, the other instances' subscribers get it too, late, whether Redis came back empty
-    // or with its data, and without setting any row back.
-    void publishesHeldThroughARedisOutageReachEverySubscriber_data()
+    // Every publish an instance takes while Redis is away is announced only there; once Redis
+    // is back, every subscriber has each peer's newest state, whether Redis came back empty or
+    // with its data: what another instance took and something newer overtook is not sent late
+    // (it would set a client's view of the peer back), and nothing arrives twice or out of order.
+    void publishesHeldThroughARedisOutageLeaveEverySubscriberWithTheNewestState_data()
     {
         QTest::addColumn<bool>("keepsItsData");
         QTest::newRow("restarted empty") << false;
         QTest::newRow("restarted with its data") << true;
     }
 
-    void publishesHeldThroughARedisOutageReachEverySubscriber()
+    void publishesHeldThroughARedisOutageLeaveEverySubscriberWithTheNewestState()
     {
         QFETCH(bool, keepsItsData);
         QVERIFY(startCluster(3));
@@ -1014,47 +1015,101 @@ private Q_SLOTS:
             QVERIFY(instance->waitForLog("unavailable", 5000));
         // One peer's heartbeats, round robin over the instances as a balancer sends them, and
         // a peer joining on each.
-        QList<QByteArray> held;
+        QList<QByteArray> joined;
         for (int i = 0; i < 9; ++i) {
             const QByteArray content = "beat " + QByteArray::number(i);
             HttpClient http(m_instances[i % 3]->port());
             QCOMPARE(http.post("/publish", message("update", "p", content)).status, 204);
-            held.append("update p " + content);
         }
         for (int i = 0; i < 3; ++i) {
             const QByteArray peerId = "joined" + QByteArray::number(i);
             HttpClient http(m_instances[i]->port());
             QCOMPARE(http.post("/publish", message("online", peerId)).status, 204);
-            held.append("online " + peerId + ' ');
+            joined.append("online " + peerId + ' ');
         }
         runFor(300);
         QVERIFY(m_redis->start());
         for (const auto &instance : m_instances)
             QVERIFY(instance->waitForLog("is back after", 15000));
 
-        runUntil([&] { return haveAll(held); }, 10000);
+        runUntil([&] { return haveAll(joined + QList<QByteArray>{"update p beat 8"}); }, 10000);
+        runFor(500); // nothing late may follow
         for (int s = 0; s < streams.size(); ++s) {
             const QList<QByteArray> got = keysOf(streams[s]->data());
-            for (const QByteArray &key : held)
-                QVERIFY2(got.count(key) == 1,
-                         qPrintable(QStringLiteral("stream on instance %1 got \"%2\" %3 times: %4")
-                                        .arg(s)
-                                        .arg(QString::fromUtf8(key))
-                                        .arg(got.count(key))
-                                        .arg(QString::fromUtf8(got.join(" | ")))));
-            // What its own instance took it had at once, in order.
-            qsizetype previous = -1;
-            for (int i = s; i < 9; i += 3) {
-                const qsizetype at = got.indexOf("update p beat " + QByteArray::number(i));
-                QVERIFY(at > previous);
-                previous = at;
+            const auto why = [&](const QString &what) {
+                return qPrintable(QStringLiteral("stream on instance %1 %2: %3")
+                                      .arg(s)
+                                      .arg(what, QString::fromUtf8(got.join(" | "))));
+            };
+            for (const QByteArray &key : joined)
+                QVERIFY2(got.count(key) == 1, why(QString::fromUtf8(key) + " not once"));
+            // p's heartbeats: those its own instance took at once, then the newest, each once
+            // and in order; nothing about p after the newest.
+            int previous = -1;
+            for (const QByteArray &key : got) {
+                if (!key.startsWith("update p beat "))
+                    continue;
+                const int beat = key.mid(14).toInt();
+                QVERIFY2(beat > previous, why(QStringLiteral("went back to beat %1").arg(beat)));
+                QVERIFY2(beat == 8 || beat % 3 == s, why(QStringLiteral("late beat %1").arg(beat)));
+                previous = beat;
             }
+            QVERIFY2(previous == 8, why(QStringLiteral("never got the newest")));
+            QVERIFY2(!got.join('|').contains("offline"), why(QStringLiteral("an offline")));
         }
-        // The late ones set nothing back: every instance lists the newest.
         const QByteArray peers = agreedPeers(instancePorts(), [](const QByteArray &json) {
             return json.contains("\"content\":\"beat 8\"");
         });
         QVERIFY2(!peers.isEmpty(), "the instances do not agree on the newest heartbeat");
+    }
+
+    // While Redis is away each instance hears only the heartbeats sent to it: a peer that keeps
+    // beating on one instance must not go offline on the others, which cannot know. A peer that
+    // truly went silent is expired once, cluster-wide, when Redis is back.
+    void noPeerExpiresForHeartbeatsTakenElsewhereWhileRedisIsAway()
+    {
+        constexpr int ttlMs = 1000;
+        QVERIFY(startCluster(3, {"--peer-ttl", QString::number(ttlMs) + "ms"}));
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        HttpClient first(m_instances[0]->port());
+        QCOMPARE(first.post("/publish", message("online", "beating")).status, 204);
+        QCOMPARE(first.post("/publish", message("online", "silent")).status, 204);
+        m_redis->kill();
+        for (const auto &instance : m_instances)
+            QVERIFY(instance->waitForLog("unavailable", 5000));
+        // "beating" heartbeats on instance 0 only, from now to the end.
+        QTimer beat;
+        connect(&beat, &QTimer::timeout, this, [&] {
+            QCOMPARE(first.post("/publish", message("update", "beating")).status, 204);
+        });
+        beat.start(ttlMs / 4);
+        runFor(3 * ttlMs);
+        for (StreamRecorder *stream : streams)
+            QVERIFY2(!stream->data().join('|').contains("\"offline\""),
+                     qPrintable(QStringLiteral("port %1 announced an offline while Redis was "
+                                               "away: %2")
+                                    .arg(stream->port())
+                                    .arg(QString::fromUtf8(stream->data().join(" | ")))));
+        QVERIFY(m_redis->start());
+        for (const auto &instance : m_instances)
+            QVERIFY(instance->waitForLog("is back after", 15000));
+        const auto offlinesOf = [](StreamRecorder *stream, const QByteArray &peerId) {
+            return int(keysOf(stream->data()).count("offline " + peerId + ' '));
+        };
+        // After the grace that lets every instance come back (12 s), the cluster expires it.
+        QVERIFY(runUntil(
+            [&] {
+                return std::all_of(streams.cbegin(), streams.cend(),
+                                   [&](StreamRecorder *s) { return offlinesOf(s, "silent") == 1; });
+            },
+            30000));
+        runFor(ttlMs);
+        beat.stop();
+        for (StreamRecorder *stream : streams) {
+            QCOMPARE(offlinesOf(stream, "silent"), 1);
+            QCOMPARE(offlinesOf(stream, "beating"), 0);
+        }
     }
 
     // Publish on one instance, measure until the subscribers of the two others have the event.

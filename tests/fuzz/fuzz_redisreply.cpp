@@ -42,8 +42,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const auto *tree = static_cast<const redisReply *>(reply);
         for (const ClusterReplies::StreamEntry &entry : ClusterReplies::streamEntries(tree))
             PresenceMessage::parse(entry.json, PresenceMessage::Source::Server);
-        for (const ClusterReplies::StreamEntry &entry : ClusterReplies::rangeEntries(tree))
-            PresenceMessage::parse(entry.json, PresenceMessage::Source::Server);
         QString error;
         const auto snapshot = ClusterReplies::snapshot(tree, &error);
         if (snapshot && snapshot->peerCount > snapshot->rows.size())
