@@ -1255,6 +1255,24 @@ private:
         return pos;
     }
 
+    // The first few duplicates and out-of-order arrivals, with the event's ID (which tells a
+    // cluster entry from an instance's local event) and the subscriber's resumptions so far:
+    // what a soak's report needs to find where they come from.
+    void describeAnomaly(const char *what, size_t subscriber, uint64_t publisher, uint64_t slot)
+    {
+        if (m_anomaliesDescribed >= 40)
+            return;
+        ++m_anomaliesDescribed;
+        std::fprintf(stderr,
+                     "meshbench: %s: subscriber %zu got publisher %llu's beat %llu as %s "
+                     "(after %s; %llu resumed, %llu resets overall)\n",
+                     what, subscriber, static_cast<unsigned long long>(publisher),
+                     static_cast<unsigned long long>(slot), m_peers[subscriber].eventId.c_str(),
+                     m_peers[subscriber].lastEventId.c_str(),
+                     static_cast<unsigned long long>(m_resumed),
+                     static_cast<unsigned long long>(m_resets));
+    }
+
     // One event with our marker reached `subscriber`: "<publisher>:<slot>:<sent ns>" at text.
     void delivered(size_t subscriber, const char *text, const char *end, int64_t at)
     {
@@ -1266,14 +1284,23 @@ private:
             return;
         }
         if (m_ledger && inWindow(beatTime(static_cast<size_t>(publisher), slot))) {
+            // A subscriber that started over from a snapshot no longer counts (its snapshot
+            // repeats what it had): only the books of those that kept up are checked.
+            const bool counts = !m_ledger->wasReset(subscriber);
             switch (m_ledger->received(subscriber, static_cast<size_t>(publisher), slot)) {
             case SoakLedger::Arrival::Duplicate:
-                ++m_duplicates;
-                countBySlot(m_duplicatesBySlot, slot);
+                if (counts) {
+                    ++m_duplicates;
+                    countBySlot(m_duplicatesBySlot, slot);
+                    describeAnomaly("duplicate", subscriber, publisher, slot);
+                }
                 return;
             case SoakLedger::Arrival::OutOfOrder:
-                ++m_outOfOrder;
-                countBySlot(m_outOfOrderBySlot, slot);
+                if (counts) {
+                    ++m_outOfOrder;
+                    countBySlot(m_outOfOrderBySlot, slot);
+                    describeAnomaly("out of order", subscriber, publisher, slot);
+                }
                 break;
             case SoakLedger::Arrival::InOrder:
                 break;
@@ -1438,7 +1465,8 @@ private:
     uint64_t m_outOfOrder = 0;
     std::vector<uint64_t> m_outOfOrderBySlot, m_duplicatesBySlot;
     uint64_t m_resumed = 0; // streams that resumed where they were
-    uint64_t m_resets = 0;  // streams that could not: they started over
+    unsigned m_anomaliesDescribed = 0;
+    uint64_t m_resets = 0; // streams that could not: they started over
     uint64_t m_vanished = 0;
     size_t m_vanishPeer = 0;
     uint64_t m_vanishRound = 0;

@@ -55,6 +55,7 @@ public:
     // The subscriber's stream started over without its missed events (a resume the server
     // could not honour): it no longer counts as one that kept up.
     void reset(size_t subscriber) { m_reset[subscriber] = true; }
+    bool wasReset(size_t subscriber) const { return m_reset[subscriber]; }
 
     struct Totals
     {
