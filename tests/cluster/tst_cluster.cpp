@@ -1043,15 +1043,15 @@ private Q_SLOTS:
             };
             for (const QByteArray &key : joined)
                 QVERIFY2(got.count(key) == 1, why(QString::fromUtf8(key) + " not once"));
-            // p's heartbeats: those its own instance took at once, then the newest, each once
-            // and in order; nothing about p after the newest.
+            // p's heartbeats: those its own instance took at once, then whatever was newest when
+            // the instances came back (one by one), each once and in order, ending with the
+            // newest. (A late one would be older than one already seen.)
             int previous = -1;
             for (const QByteArray &key : got) {
                 if (!key.startsWith("update p beat "))
                     continue;
                 const int beat = key.mid(14).toInt();
                 QVERIFY2(beat > previous, why(QStringLiteral("went back to beat %1").arg(beat)));
-                QVERIFY2(beat == 8 || beat % 3 == s, why(QStringLiteral("late beat %1").arg(beat)));
                 previous = beat;
             }
             QVERIFY2(previous == 8, why(QStringLiteral("never got the newest")));
@@ -1110,6 +1110,45 @@ private Q_SLOTS:
             QCOMPARE(offlinesOf(stream, "silent"), 1);
             QCOMPARE(offlinesOf(stream, "beating"), 0);
         }
+    }
+
+    // Back from an outage, the first instances may not expire a peer whose newer heartbeats sit
+    // with an instance that is not back yet: here instance 0, stopped (SIGSTOP) while Redis
+    // restarts, holds the only heartbeats of "beating" since the outage began.
+    void theFirstBackDoNotExpireAPeerAnotherInstanceStillHolds()
+    {
+        constexpr int ttlMs = 2000; // 12 s alone while Redis is away
+        QVERIFY(startCluster(3, {"--peer-ttl", QString::number(ttlMs) + "ms"}));
+        const QList<StreamRecorder *> streams = subscribeToEachInstance();
+        QCOMPARE(streams.size(), 3);
+        HttpClient first(m_instances[0]->port());
+        QCOMPARE(first.post("/publish", message("online", "beating")).status, 204);
+        m_redis->kill();
+        for (const auto &instance : m_instances)
+            QVERIFY(instance->waitForLog("unavailable", 5000));
+        for (int i = 0; i < 8; ++i) {
+            QCOMPARE(first.post("/publish", message("update", "beating")).status, 204);
+            runFor(ttlMs / 8);
+        }
+        ::kill(pid_t(m_instances[0]->pid()), SIGSTOP);
+        QVERIFY(m_redis->start());
+        for (int i = 1; i < 3; ++i)
+            QVERIFY(m_instances[i]->waitForLog("is back after", 15000));
+        runFor(ttlMs); // "beating" is now overdue everywhere but on instance 0
+        ::kill(pid_t(m_instances[0]->pid()), SIGCONT);
+        QVERIFY(m_instances[0]->waitForLog("is back after", 15000));
+        QTimer beat;
+        connect(&beat, &QTimer::timeout, this, [&] {
+            QCOMPARE(first.post("/publish", message("update", "beating")).status, 204);
+        });
+        beat.start(ttlMs / 4);
+        runFor(3 * ttlMs);
+        beat.stop();
+        for (StreamRecorder *stream : streams)
+            QVERIFY2(!keysOf(stream->data()).contains("offline beating "),
+                     qPrintable(QStringLiteral("port %1 announced \"beating\" offline: %2")
+                                    .arg(stream->port())
+                                    .arg(QString::fromUtf8(stream->data().join(" | ")))));
     }
 
     // Publish on one instance, measure until the subscribers of the two others have the event.
