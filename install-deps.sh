@@ -53,7 +53,10 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
 fi
 
 # js-libp2p, pinned, for the libp2p interoperability test (tests/libp2p/js).
-if [ -f tests/libp2p/js/package.json ] && [ ! -d tests/libp2p/js/node_modules/libp2p ]; then
+# Installed again whenever package.json changed since the last install (npm writes
+# node_modules/.package-lock.json on every install).
+if [ -f tests/libp2p/js/package.json ] &&
+    [ tests/libp2p/js/package.json -nt tests/libp2p/js/node_modules/.package-lock.json ]; then
     echo "install-deps: installing the libp2p test's npm packages"
     (cd tests/libp2p/js && npm install --no-audit --no-fund --silent)
 fi

@@ -15,6 +15,7 @@ const RECONNECT_MAX_MS = 8000;
 const LOG_POLL_MS = 5000;
 const LOG_AFTER_EVENTS_MS = 1000;
 const TRANSPORT_POLL_MS = 15000; // who is on a WebSocket: only /peers.json rows say it
+const RENDEZVOUS_POLL_MS = 5000;
 const ROW_FIELDS = new Set(['peer_id', 'peerId', 'type', 'content', 'ts', 'last_seen', 'verified', 'ws_connected']);
 
 const $ = (id) => document.getElementById(id);
@@ -565,6 +566,67 @@ async function refreshTransports() {
   if (Array.isArray(rows)) enqueue({ rows, at: Date.now() });
 }
 
+// ---------------------------------------------------------------- libp2p rendezvous
+//
+// With a libp2p host the server is also a rendezvous point; /rendezvous.json (404 without a
+// host) lists its registrations by namespace. The panel shows only while there are some.
+
+let rendezvousKey = '';
+let rendezvousServed = true; // until a 404 says this server has no libp2p host
+
+function rendezvousEntry(registration) {
+  const item = el('li', 'rendezvous-peer');
+  item.dataset.peerId = registration.peer_id;
+  const id = el('code', '', shortId(registration.peer_id));
+  id.title = registration.peer_id;
+  item.append(id);
+  const addrs = registration.addrs || [];
+  if (addrs.length) {
+    const first = el('span', 'rendezvous-addr', addrs[0]);
+    first.title = addrs.join('\n');
+    item.append(first);
+    if (addrs.length > 1) item.append(el('span', 'muted', `+${addrs.length - 1}`));
+  }
+  const minutes = Math.max(1, Math.round(registration.ttl_remaining / 60));
+  item.append(el('span', 'muted rendezvous-ttl', `${minutes} min left`));
+  return item;
+}
+
+function renderRendezvous(view) {
+  const namespaces = Array.isArray(view.namespaces) ? view.namespaces : [];
+  $('rendezvous-card').hidden = namespaces.length === 0;
+  setText($('rendezvous-count'),
+    `${view.total} in ${namespaces.length} namespace${namespaces.length === 1 ? '' : 's'}`);
+  const groups = namespaces.map((ns) => {
+    const group = el('div', 'rendezvous-namespace');
+    group.dataset.namespace = ns.namespace;
+    const title = el('h3', '', ns.namespace);
+    title.append(el('span', 'muted', ` · ${ns.registrations.length}`));
+    const list = el('ul', 'rendezvous-peers');
+    list.append(...ns.registrations.map(rendezvousEntry));
+    group.append(title, list);
+    return group;
+  });
+  $('rendezvous').replaceChildren(...groups);
+}
+
+async function refreshRendezvous() {
+  if (document.hidden || !rendezvousServed) return;
+  let view;
+  try {
+    const response = await fetch('/rendezvous.json', { cache: 'no-store' });
+    if (response.status === 404) rendezvousServed = false;
+    if (!response.ok) return;
+    view = await response.json();
+  } catch {
+    return;
+  }
+  const key = JSON.stringify(view);
+  if (key === rendezvousKey) return;
+  rendezvousKey = key;
+  renderRendezvous(view);
+}
+
 // ---------------------------------------------------------------- server log
 //
 // The server has no log stream, only /logs.json (bounded). The page fetches it every 5 s while
@@ -782,6 +844,8 @@ function start() {
   setInterval(tick, 1000);
   setInterval(refreshLogs, LOG_POLL_MS);
   setInterval(refreshTransports, TRANSPORT_POLL_MS);
+  setInterval(refreshRendezvous, RENDEZVOUS_POLL_MS);
+  refreshRendezvous();
   detectPrivatePage().then(connect);
 }
 

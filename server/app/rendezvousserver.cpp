@@ -4,6 +4,10 @@
 #include "httpworker.h"
 #include "libp2p/identitykeyfile.h"
 #include "libp2p/libp2phost.h"
+#include "libp2p/relay/relaymessages.h"
+#include "libp2p/relay/relayservice.h"
+#include "libp2p/rendezvous/registrationsjson.h"
+#include "libp2p/rendezvous/rendezvouspoint.h"
 #include "logcategories.h"
 #include "sseframe.h"
 #include "websocket/websocketframes.h"
@@ -195,17 +199,10 @@ std::optional<QString> RendezvousServer::listen()
     limits.maxBodyBytes = m_config.maxBodyBytes;
     limits.requestTimeout = m_config.requestTimeout;
     limits.idleTimeout = m_config.idleTimeout;
-    const ApiServer::Services services{m_presence,
-                                       m_events,
-                                       m_history,
-                                       m_webSockets,
-                                       m_access,
-                                       m_budget,
-                                       m_logs,
-                                       m_dashboard,
-                                       m_metrics,
-                                       [this] { return gauges(); },
-                                       m_config.relay ? m_config.relay->json() : QByteArray()};
+    const ApiServer::Services services{
+        m_presence,  m_events,        m_history,   m_webSockets, m_access,
+        m_budget,    m_logs,          m_dashboard, m_metrics,    [this] { return gauges(); },
+        relayJson(), rendezvousJson()};
     for (const SocketIo::Handle socket : sockets)
         m_workers.push_back(
             std::make_unique<HttpWorker>(socket, limits, m_idleConnections, services));
@@ -231,12 +228,49 @@ std::optional<QString> RendezvousServer::startLibp2p()
     options.announce = m_config.libp2pAnnounce;
     options.agentVersion = QByteArrayLiteral("goop-rendezvous/" GOOP_VERSION);
     options.maxConnections = m_config.libp2pMaxConnections;
+    if (m_config.libp2pRelay) {
+        m_relay = std::make_shared<RelayService>(*key, m_config.relayLimits);
+        options.protocols.emplace_back(RelayMessages::hopProtocolId, m_relay->hopFactory());
+        const std::shared_ptr<RelayService> relay = m_relay;
+        options.connectionClosed = [relay](const PeerId &peer, const Multiaddr &remote) {
+            relay->connectionClosed(peer, remote);
+        };
+        options.keepIdleConnection = [relay](const PeerId &peer, const Multiaddr &remote) {
+            return relay->holdsReservation(peer, remote);
+        };
+    }
+    m_rendezvous = std::make_shared<RendezvousPoint>(m_config.rendezvous);
+    options.protocols.emplace_back(RendezvousPoint::protocolId, m_rendezvous->handlerFactory());
     m_libp2p = std::make_unique<Libp2pHost>(*key, options);
+    if (m_relay)
+        m_relay->setHost(m_libp2p.get());
     if (auto startError = m_libp2p->start()) {
         m_libp2p.reset();
+        m_relay.reset();
+        m_rendezvous.reset();
         return startError;
     }
     return std::nullopt;
+}
+
+QByteArray RendezvousServer::relayJson() const
+{
+    if (m_config.relay)
+        return m_config.relay->json();
+    if (!m_relay || !m_libp2p)
+        return {};
+    RelayInfo info;
+    info.peerId = m_libp2p->peerId().toText();
+    for (const Multiaddr &address : m_libp2p->advertisedAddresses())
+        info.addrs.append(address.toText());
+    return info.json();
+}
+
+std::function<QByteArray()> RendezvousServer::rendezvousJson() const
+{
+    if (!m_rendezvous)
+        return {};
+    return [rendezvous = m_rendezvous] { return RegistrationsJson::render(rendezvous->store()); };
 }
 
 QString RendezvousServer::url() const
@@ -288,6 +322,19 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
     gauges.connections = m_budget.inUse();
     gauges.idleConnectionsParked = m_idleConnections.parkedCount();
     gauges.maxConnections = m_budget.max();
+    if (m_rendezvous) {
+        ServerMetrics::Gauges::Rendezvous rendezvous;
+        const RegistrationStore::Counts held = m_rendezvous->store().counts();
+        rendezvous.registrations = held.registrations;
+        rendezvous.namespaces = held.namespaces;
+        const RendezvousPoint::Stats stats = m_rendezvous->stats();
+        rendezvous.registers = stats.registers;
+        rendezvous.unregisters = stats.unregisters;
+        rendezvous.discovers = stats.discovers;
+        for (const auto &[status, count] : stats.refusals)
+            rendezvous.refusals.emplace_back(RendezvousPoint::statusName(status), count);
+        gauges.rendezvous = rendezvous;
+    }
 #ifdef GOOP_HAVE_HIREDIS
     if (m_backplane) {
         gauges.cluster = m_backplane->gauges();

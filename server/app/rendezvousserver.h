@@ -21,6 +21,8 @@
 
 class HttpWorker;
 class Libp2pHost;
+class RelayService;
+class RendezvousPoint;
 class LogSink;
 class RedisBackplane;
 
@@ -57,6 +59,10 @@ Q_SIGNALS:
 private:
     // With --libp2p-listen: loads or creates the key and starts the host; a one-line error.
     std::optional<QString> startLibp2p();
+    // The /relay answer: an operator's relay, else the host's own circuit relay, else none.
+    QByteArray relayJson() const;
+    // The /rendezvous.json answer while the rendezvous point runs; empty otherwise (404).
+    std::function<QByteArray()> rendezvousJson() const;
     // Marks the peer's row on a WebSocket or not: through the cluster when there is one.
     void markWebSocket(const QByteArray &peerId, bool connected);
     // A punch hint for `target`: through the cluster when there is one, else delivered here.
@@ -79,6 +85,9 @@ private:
     ServerMetrics m_metrics;
     std::unique_ptr<RedisBackplane> m_backplane;
     std::vector<std::unique_ptr<HttpWorker>> m_workers;
+    std::shared_ptr<RelayService> m_relay; // on m_libp2p's thread, unless --relay-disable
+    // With the libp2p host: written on its thread, read by the HTTP threads.
+    std::shared_ptr<RendezvousPoint> m_rendezvous;
     std::unique_ptr<Libp2pHost> m_libp2p; // with --libp2p-listen, on its own thread
     QTimer m_sweeper;                     // of the per-client buckets
     QHostAddress m_address;

@@ -254,6 +254,62 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("libp2p-max-connections"),
         QStringLiteral("Refuse libp2p connections beyond this many. Default 1024."),
         QStringLiteral("N"));
+    const QCommandLineOption relayDisable(
+        QStringLiteral("relay-disable"),
+        QStringLiteral("Do not run the circuit relay v2 (hop and stop) on the libp2p host; by "
+                       "default it runs whenever the host does, and /relay advertises it."));
+    const QCommandLineOption relayMaxReservations(
+        QStringLiteral("relay-max-reservations"),
+        QStringLiteral("Relay reservations held at once. Default 128."), QStringLiteral("N"));
+    const QCommandLineOption relayMaxReservationsPerPeer(
+        QStringLiteral("relay-max-reservations-per-peer"),
+        QStringLiteral("Relay reservations one peer may hold (one per connection). Default 4."),
+        QStringLiteral("N"));
+    const QCommandLineOption relayMaxReservationsPerIp(
+        QStringLiteral("relay-max-reservations-per-ip"),
+        QStringLiteral("Relay reservations from one IP address. Default 16."), QStringLiteral("N"));
+    const QCommandLineOption relayReservationTtl(
+        QStringLiteral("relay-reservation-ttl"),
+        QStringLiteral("How long a relay reservation lasts unless refreshed. Default 1h."),
+        QStringLiteral("DURATION"));
+    const QCommandLineOption relayMaxCircuits(
+        QStringLiteral("relay-max-circuits"),
+        QStringLiteral("Relayed connections open at once. Default 1024."), QStringLiteral("N"));
+    const QCommandLineOption relayMaxCircuitsPerPeer(
+        QStringLiteral("relay-max-circuits-per-peer"),
+        QStringLiteral("Relayed connections from or to one peer. Default 16."),
+        QStringLiteral("N"));
+    const QCommandLineOption relayCircuitDuration(
+        QStringLiteral("relay-circuit-duration"),
+        QStringLiteral("A relayed connection is reset after this long; 0: no limit. Default 30m."),
+        QStringLiteral("DURATION"));
+    const QCommandLineOption relayCircuitBytes(
+        QStringLiteral("relay-circuit-bytes"),
+        QStringLiteral("A relayed connection is reset once one direction carries more bytes than "
+                       "this; 0: no limit. Default 16777216 (16 MiB)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption rendezvousMaxRegistrations(
+        QStringLiteral("rendezvous-max-registrations"),
+        QStringLiteral("libp2p rendezvous registrations held at once. Default 10000."),
+        QStringLiteral("N"));
+    const QCommandLineOption rendezvousMaxPerPeer(
+        QStringLiteral("rendezvous-max-per-peer"),
+        QStringLiteral("libp2p rendezvous registrations (namespaces) of one peer. Default 1000."),
+        QStringLiteral("N"));
+    const QCommandLineOption rendezvousMaxPerNamespace(
+        QStringLiteral("rendezvous-max-per-namespace"),
+        QStringLiteral("libp2p rendezvous registrations in one namespace. Default 5000."),
+        QStringLiteral("N"));
+    const QCommandLineOption rendezvousMinTtl(
+        QStringLiteral("rendezvous-min-ttl"),
+        QStringLiteral("The shortest TTL a rendezvous REGISTER may ask for, at most 2h (the "
+                       "spec's default TTL). Default 2h."),
+        QStringLiteral("DURATION"));
+    const QCommandLineOption rendezvousMaxTtl(
+        QStringLiteral("rendezvous-max-ttl"),
+        QStringLiteral("The longest TTL a rendezvous REGISTER may ask for, at least 72h as the "
+                       "spec requires. Default 72h."),
+        QStringLiteral("DURATION"));
     const QCommandLineOption redis(
         QStringLiteral("redis"),
         QStringLiteral("Share peers and events with the other instances using this Redis, e.g. "
@@ -298,6 +354,20 @@ CommandLine CommandLine::parse(const QStringList &arguments,
                        libp2pKey,
                        libp2pAnnounce,
                        libp2pMaxConnections,
+                       relayDisable,
+                       relayMaxReservations,
+                       relayMaxReservationsPerPeer,
+                       relayMaxReservationsPerIp,
+                       relayReservationTtl,
+                       relayMaxCircuits,
+                       relayMaxCircuitsPerPeer,
+                       relayCircuitDuration,
+                       relayCircuitBytes,
+                       rendezvousMaxRegistrations,
+                       rendezvousMaxPerPeer,
+                       rendezvousMaxPerNamespace,
+                       rendezvousMinTtl,
+                       rendezvousMaxTtl,
                        redis});
 
     const auto fail = [&](const QString &message) {
@@ -500,6 +570,72 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     if (!positiveNumber(libp2pMaxConnections, config.libp2pMaxConnections))
         return fail(QStringLiteral("invalid --libp2p-max-connections \"%1\"")
                         .arg(parser.value(libp2pMaxConnections)));
+    config.libp2pRelay = !parser.isSet(relayDisable);
+    RelayLimits &relay = config.relayLimits;
+    const std::pair<const QCommandLineOption *, int *> relayCounts[] = {
+        {&relayMaxReservations, &relay.maxReservations},
+        {&relayMaxReservationsPerPeer, &relay.maxReservationsPerPeer},
+        {&relayMaxReservationsPerIp, &relay.maxReservationsPerIp},
+        {&relayMaxCircuits, &relay.maxCircuits},
+        {&relayMaxCircuitsPerPeer, &relay.maxCircuitsPerPeer},
+    };
+    for (const auto &[option, target] : relayCounts) {
+        if (!positiveNumber(*option, *target))
+            return fail(QStringLiteral("invalid --%1 \"%2\": expected a count of at least 1")
+                            .arg(option->names().first(), parser.value(*option)));
+    }
+    // Whole seconds, as the Limit and Reservation messages carry them.
+    const auto relaySeconds = [&](const QCommandLineOption &option, bool zeroAllowed,
+                                  std::chrono::seconds &target) {
+        if (!parser.isSet(option))
+            return true;
+        const QString text = parser.value(option);
+        const auto duration =
+            text == QLatin1String("0") ? std::chrono::milliseconds(0) : parseDuration(text);
+        if (!duration || duration->count() < (zeroAllowed ? 0 : 1000) ||
+            duration->count() % 1000 != 0 || duration->count() / 1000 > 0xffffffffLL)
+            return false;
+        target = std::chrono::duration_cast<std::chrono::seconds>(*duration);
+        return true;
+    };
+    if (!relaySeconds(relayReservationTtl, false, relay.reservationTtl))
+        return fail(QStringLiteral("invalid --relay-reservation-ttl \"%1\": expected whole "
+                                   "seconds, such as 1h or 90s")
+                        .arg(parser.value(relayReservationTtl)));
+    if (!relaySeconds(relayCircuitDuration, true, relay.circuitDuration))
+        return fail(QStringLiteral("invalid --relay-circuit-duration \"%1\": expected 0 or whole "
+                                   "seconds, such as 30m")
+                        .arg(parser.value(relayCircuitDuration)));
+    if (parser.isSet(relayCircuitBytes)) {
+        bool ok = false;
+        relay.circuitBytes = parser.value(relayCircuitBytes).toULongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("invalid --relay-circuit-bytes \"%1\": expected a number "
+                                       "of bytes, 0 for no limit")
+                            .arg(parser.value(relayCircuitBytes)));
+    }
+    RegistrationStore::Limits &registrations = config.rendezvous.limits;
+    const std::pair<const QCommandLineOption *, int *> rendezvousCounts[] = {
+        {&rendezvousMaxRegistrations, &registrations.maxRegistrations},
+        {&rendezvousMaxPerPeer, &registrations.maxPerPeer},
+        {&rendezvousMaxPerNamespace, &registrations.maxPerNamespace},
+    };
+    for (const auto &[option, target] : rendezvousCounts) {
+        if (!positiveNumber(*option, *target))
+            return fail(QStringLiteral("invalid --%1 \"%2\": expected a count of at least 1")
+                            .arg(option->names().first(), parser.value(*option)));
+    }
+    // The spec: REGISTER without a TTL means 2 h, and a point's upper bound is at least 72 h.
+    if (!relaySeconds(rendezvousMinTtl, false, config.rendezvous.minTtl) ||
+        config.rendezvous.minTtl > config.rendezvous.defaultTtl)
+        return fail(QStringLiteral("invalid --rendezvous-min-ttl \"%1\": expected whole seconds "
+                                   "up to 2h, such as 2m")
+                        .arg(parser.value(rendezvousMinTtl)));
+    if (!relaySeconds(rendezvousMaxTtl, false, config.rendezvous.maxTtl) ||
+        config.rendezvous.maxTtl < std::chrono::hours(72))
+        return fail(QStringLiteral("invalid --rendezvous-max-ttl \"%1\": expected whole seconds "
+                                   "of at least 72h")
+                        .arg(parser.value(rendezvousMaxTtl)));
     const auto redisText = valueOf(redis, QStringLiteral("GOOP_REDIS_URL"));
     if (redisText && !redisText->isEmpty()) {
 #ifdef GOOP_HAVE_HIREDIS

@@ -3,6 +3,8 @@
 #include "access/accesscontrol.h"
 #include "history/eventhistory.h"
 #include "libp2p/multiaddr.h"
+#include "libp2p/relay/relaylimits.h"
+#include "libp2p/rendezvous/rendezvouspoint.h"
 #include "logging.h"
 #include "relay/relayinfo.h"
 
@@ -53,6 +55,11 @@ struct ServerConfig
     std::vector<Multiaddr> libp2pAnnounce; // told to peers instead of the listen addresses
     QString libp2pKeyFile;                 // the identity, created on first start
     int libp2pMaxConnections = 1024;
+    // The circuit relay v2 on the libp2p host: on whenever the host runs, unless disabled.
+    bool libp2pRelay = true;
+    RelayLimits relayLimits;
+    // The rendezvous point (/rendezvous/1.0.0) on the libp2p host: on whenever the host runs.
+    RendezvousPoint::Options rendezvous;
 
     QString listenAddressText() const;
 };

@@ -128,6 +128,13 @@ ApiServer::ApiServer(const Services &services, QObject *parent)
                       (m_services.relayJson.isEmpty() ? "false" : "true") +
                       ",\"templates\":false}\n"));
               });
+    // The libp2p rendezvous point's registrations, as peers.json is the presence hub's.
+    fromBytes("/rendezvous.json", QHttpServerRequest::Method::Get, Door::Private,
+              [this](const Request &, QTcpSocket *) {
+                  if (!m_services.rendezvousJson)
+                      return std::optional(HttpReply::text(404, "404 page not found"));
+                  return std::optional(HttpReply::json(m_services.rendezvousJson()));
+              });
     fromBytes("/logs.json", QHttpServerRequest::Method::Get, Door::Operator,
               [&logs](const Request &, QTcpSocket *) {
                   return std::optional(HttpReply::json(logs.recentLinesJson()));

@@ -40,6 +40,7 @@ public:
         ServerMetrics &metrics;
         std::function<ServerMetrics::Gauges()> gauges; // read for /metrics
         QByteArray relayJson;                          // the /relay answer; empty: no relay (404)
+        std::function<QByteArray()> rendezvousJson;    // /rendezvous.json; empty: no point (404)
     };
 
     explicit ApiServer(const Services &services, QObject *parent = nullptr);

@@ -32,6 +32,24 @@ void Libp2pStream::closeWrite()
     m_connection.flush();
 }
 
+void Libp2pStream::consumed(quint32 bytes)
+{
+    if (!m_connection.m_yamux)
+        return;
+    m_connection.m_yamux->consumed(m_id, bytes);
+    m_connection.flush();
+}
+
+quint32 Libp2pStream::sendWindow() const
+{
+    return m_connection.m_yamux ? m_connection.m_yamux->sendWindow(m_id) : 0;
+}
+
+qsizetype Libp2pStream::unsentBytes() const
+{
+    return m_connection.m_yamux ? m_connection.m_yamux->unsentBytes(m_id) : 0;
+}
+
 void Libp2pStream::reset()
 {
     if (!m_connection.m_yamux)
@@ -195,7 +213,8 @@ void Libp2pConnection::handleYamuxEvents()
             const bool negotiated = stream.m_select.state() == MultistreamSelect::State::Agreed;
             switch (event.type) {
             case YamuxSession::Event::Received:
-                m_yamux->consumed(event.stream, quint32(event.data.size()));
+                if (!stream.m_manualFlowControl)
+                    m_yamux->consumed(event.stream, quint32(event.data.size()));
                 handleStreamBytes(stream, event.data);
                 break;
             case YamuxSession::Event::RemoteClosed:

@@ -53,6 +53,9 @@ public:
 
     std::optional<QString> listen();
     void stop();
+    Libp2pStream *openStream(const PeerId &peer, const std::optional<Multiaddr> &preferred,
+                             std::vector<QByteArray> protocols,
+                             std::unique_ptr<StreamHandler> handler);
 
 private:
     struct Connection
@@ -69,6 +72,7 @@ private:
     void read(QTcpSocket *socket);
     void closeConnection(QTcpSocket *socket, const char *why);
     void sweep();
+    bool keptIdle(const Libp2pConnection &connection) const;
     void publishCount();
 
     Libp2pHost &m_host;
@@ -127,6 +131,23 @@ void Libp2pHostWorker::stop()
     m_servers.clear();
     while (!m_connections.empty())
         closeConnection(m_connections.begin()->first, "the host stops");
+}
+
+Libp2pStream *Libp2pHostWorker::openStream(const PeerId &peer,
+                                           const std::optional<Multiaddr> &preferred,
+                                           std::vector<QByteArray> protocols,
+                                           std::unique_ptr<StreamHandler> handler)
+{
+    Libp2pConnection *chosen = nullptr;
+    for (const auto &[socket, connection] : m_connections) {
+        Libp2pConnection &libp2p = *connection.libp2p;
+        if (libp2p.stage() != Libp2pConnection::Stage::Ready || libp2p.remotePeer() != peer)
+            continue;
+        chosen = &libp2p;
+        if (preferred && libp2p.remoteAddress() == *preferred)
+            break;
+    }
+    return chosen ? chosen->openStream(std::move(protocols), std::move(handler)) : nullptr;
 }
 
 void Libp2pHostWorker::accept(QTcpServer &server)
@@ -207,6 +228,8 @@ void Libp2pHostWorker::closeConnection(QTcpSocket *socket, const char *why)
             qPrintable(connection.libp2p->remoteAddress().toText()), peer ? " peer " : "",
             peer ? qPrintable(peer->toText()) : "", why && *why ? why : "closed");
     connection.libp2p->close();
+    if (peer && m_host.m_options.connectionClosed)
+        m_host.m_options.connectionClosed(*peer, connection.libp2p->remoteAddress());
     socket->disconnect(this);
     socket->disconnectFromHost(); // after what is still queued
     socket->deleteLater();
@@ -221,11 +244,19 @@ void Libp2pHostWorker::sweep()
         if (!ready && connection.age.hasExpired(m_host.m_options.handshakeTimeout.count()))
             expired.emplace_back(socket, "handshake timeout");
         else if (ready && connection.libp2p->streamCount() == 0 &&
-                 connection.idle.hasExpired(m_host.m_options.idleTimeout.count()))
+                 connection.idle.hasExpired(m_host.m_options.idleTimeout.count()) &&
+                 !keptIdle(*connection.libp2p))
             expired.emplace_back(socket, "idle timeout");
     }
     for (const auto &[socket, why] : expired)
         closeConnection(socket, why);
+}
+
+bool Libp2pHostWorker::keptIdle(const Libp2pConnection &connection) const
+{
+    const auto peer = connection.remotePeer();
+    return peer && m_host.m_options.keepIdleConnection &&
+           m_host.m_options.keepIdleConnection(*peer, connection.remoteAddress());
 }
 
 void Libp2pHostWorker::publishCount()
@@ -277,6 +308,16 @@ void Libp2pHost::stop()
     m_thread.quit();
     m_thread.wait();
     m_worker = nullptr; // deleted on the thread's way out
+}
+
+Libp2pStream *Libp2pHost::openStream(const PeerId &peer, const std::optional<Multiaddr> &preferred,
+                                     std::vector<QByteArray> protocols,
+                                     std::unique_ptr<StreamHandler> handler)
+{
+    Q_ASSERT(QThread::currentThread() == &m_thread);
+    if (!m_worker)
+        return nullptr;
+    return m_worker->openStream(peer, preferred, std::move(protocols), std::move(handler));
 }
 
 std::vector<Multiaddr> Libp2pHost::listenAddresses() const

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "identitykey.h"
+#include "libp2pstream.h"
 #include "multiaddr.h"
 #include "peerid.h"
 #include "protocolregistry.h"
@@ -11,6 +12,8 @@
 #include <QThread>
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -34,9 +37,15 @@ public:
         std::chrono::milliseconds handshakeTimeout{10000}; // to reach Yamux
         std::chrono::milliseconds idleTimeout{300000};     // with no stream open
         YamuxSession::Options yamux;
-        // Served beside identify and ping (the relay and rendezvous protocols to come); the
+        // Served beside identify and ping (the relay's hop, the rendezvous protocol); the
         // factories run on the host's thread.
         std::vector<std::pair<QByteArray, ProtocolRegistry::Factory>> protocols;
+        // Told, on the host's thread, when a connection whose peer is known closes (a relay
+        // reservation ends with it).
+        std::function<void(const PeerId &peer, const Multiaddr &remote)> connectionClosed;
+        // Whether a connection with no stream open is kept past idleTimeout (a peer holding a
+        // relay reservation waits on it for circuits).
+        std::function<bool(const PeerId &peer, const Multiaddr &remote)> keepIdleConnection;
     };
 
     Libp2pHost(const IdentityKey &identity, Options options, QObject *parent = nullptr);
@@ -53,6 +62,13 @@ public:
     // What peers are told: the announced addresses, else the listen addresses.
     std::vector<Multiaddr> advertisedAddresses() const;
     int connectionCount() const;
+
+    // On the host's thread only (from a stream handler): opens a stream to `peer` on a
+    // connection it already has, the one from `preferred` while it is open; nullptr when there
+    // is none. The handler hears of the stream once a protocol is agreed.
+    Libp2pStream *openStream(const PeerId &peer, const std::optional<Multiaddr> &preferred,
+                             std::vector<QByteArray> protocols,
+                             std::unique_ptr<StreamHandler> handler);
 
 private:
     friend class Libp2pHostWorker;

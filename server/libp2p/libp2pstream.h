@@ -23,6 +23,14 @@ public:
     void closeWrite();
     void reset();
 
+    // A stream whose bytes go on at another stream's pace (a relayed circuit) gives the peer
+    // more window only as it hands bytes on, through consumed(); by default all that is
+    // received counts as consumed at once.
+    void setManualFlowControl(bool manual) { m_manualFlowControl = manual; }
+    void consumed(quint32 bytes);
+    quint32 sendWindow() const;    // what the peer lets us send now
+    qsizetype unsentBytes() const; // written, waiting for the peer's window
+
 private:
     friend class Libp2pConnection;
     Libp2pStream(Libp2pConnection &connection, quint32 id, MultistreamSelect select,
@@ -33,4 +41,5 @@ private:
     MultistreamSelect m_select;
     std::unique_ptr<StreamHandler> m_handler; // set once negotiated (inbound) or from the start
     bool m_handlerOpened = false;
+    bool m_manualFlowControl = false;
 };

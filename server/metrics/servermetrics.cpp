@@ -64,6 +64,27 @@ void renderCluster(QByteArray &out, const ServerMetrics::Gauges::Cluster &cluste
             double(cluster.resyncs));
 }
 
+void renderRendezvous(QByteArray &out, const ServerMetrics::Gauges::Rendezvous &rendezvous)
+{
+    header(out, "goop_rendezvous_registrations", "gauge",
+           "Registrations held by the libp2p rendezvous point.");
+    sample(out, "goop_rendezvous_registrations", {}, double(rendezvous.registrations));
+    header(out, "goop_rendezvous_namespaces", "gauge",
+           "Namespaces with at least one rendezvous registration.");
+    sample(out, "goop_rendezvous_namespaces", {}, double(rendezvous.namespaces));
+    header(out, "goop_rendezvous_requests_total", "counter", "Rendezvous requests, by type.");
+    sample(out, "goop_rendezvous_requests_total", "type=\"register\"",
+           double(rendezvous.registers));
+    sample(out, "goop_rendezvous_requests_total", "type=\"unregister\"",
+           double(rendezvous.unregisters));
+    sample(out, "goop_rendezvous_requests_total", "type=\"discover\"",
+           double(rendezvous.discovers));
+    header(out, "goop_rendezvous_refusals_total", "counter",
+           "Rendezvous requests refused, by the status answered.");
+    for (const auto &[status, count] : rendezvous.refusals)
+        sample(out, "goop_rendezvous_refusals_total", "status=\"" + status + '"', double(count));
+}
+
 } // namespace
 
 ServerMetrics::ServerMetrics()
@@ -246,6 +267,8 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
 
     if (const auto &cluster = gauges.cluster)
         renderCluster(out, *cluster);
+    if (const auto &rendezvous = gauges.rendezvous)
+        renderRendezvous(out, *rendezvous);
 
     const ProcessStats process = ProcessStats::read();
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <utility>
+#include <vector>
 
 // The server's counters, shared by every thread (relaxed atomics in fixed arrays: nothing to
 // lock on the request path), and their rendering in the Prometheus text format for /metrics.
@@ -71,6 +73,18 @@ public:
             quint64 resyncs = 0;    // snapshots loaded
         };
         std::optional<Cluster> cluster;
+
+        // With the libp2p host: its rendezvous point (RendezvousServer::gauges()).
+        struct Rendezvous
+        {
+            qint64 registrations = 0;
+            qint64 namespaces = 0;
+            quint64 registers = 0;
+            quint64 unregisters = 0;
+            quint64 discovers = 0;
+            std::vector<std::pair<QByteArray, quint64>> refusals; // by status, e.g. E_INVALID_TTL
+        };
+        std::optional<Rendezvous> rendezvous;
     };
 
     ServerMetrics();

@@ -10,6 +10,7 @@ class TestLibp2pFlags : public QObject
 private Q_SLOTS:
     void offByDefault();
     void listenKeyAndAnnounce();
+    void relayDefaultsAndFlags();
     void refused_data();
     void refused();
 };
@@ -47,6 +48,36 @@ void TestLibp2pFlags::listenKeyAndAnnounce()
     QCOMPARE(parse({}).config.libp2pMaxConnections, 1024);
 }
 
+void TestLibp2pFlags::relayDefaultsAndFlags()
+{
+    // On with the host, with at least the go-libp2p relay's generosity of today's Goop² server.
+    const ServerConfig defaults = parse({}).config;
+    QVERIFY(defaults.libp2pRelay);
+    QCOMPARE(defaults.relayLimits.circuitDuration, std::chrono::seconds(1800));
+    QCOMPARE(defaults.relayLimits.circuitBytes, quint64(16 * 1024 * 1024));
+    QCOMPARE(defaults.relayLimits.reservationTtl, std::chrono::seconds(3600));
+    QCOMPARE(defaults.relayLimits.maxReservations, 128);
+
+    const CommandLine c =
+        parse({"--relay-max-reservations", "5", "--relay-max-reservations-per-peer", "2",
+               "--relay-max-reservations-per-ip", "3", "--relay-reservation-ttl", "90s",
+               "--relay-max-circuits", "7", "--relay-max-circuits-per-peer", "1",
+               "--relay-circuit-duration", "0", "--relay-circuit-bytes", "65536"});
+    QCOMPARE(c.action, CommandLine::Action::Run);
+    const RelayLimits &limits = c.config.relayLimits;
+    QCOMPARE(limits.maxReservations, 5);
+    QCOMPARE(limits.maxReservationsPerPeer, 2);
+    QCOMPARE(limits.maxReservationsPerIp, 3);
+    QCOMPARE(limits.reservationTtl, std::chrono::seconds(90));
+    QCOMPARE(limits.maxCircuits, 7);
+    QCOMPARE(limits.maxCircuitsPerPeer, 1);
+    QCOMPARE(limits.circuitDuration, std::chrono::seconds(0));
+    QCOMPARE(limits.circuitBytes, quint64(65536));
+    QCOMPARE(parse({"--relay-circuit-duration", "2m"}).config.relayLimits.circuitDuration,
+             std::chrono::seconds(120));
+    QVERIFY(!parse({"--relay-disable"}).config.libp2pRelay);
+}
+
 void TestLibp2pFlags::refused_data()
 {
     QTest::addColumn<QStringList>("arguments");
@@ -67,6 +98,14 @@ void TestLibp2pFlags::refused_data()
                                                      "--libp2p-max-connections",
                                                      "0"}
                                       << "invalid --libp2p-max-connections";
+    QTest::newRow("no reservations")
+        << QStringList{"--relay-max-reservations", "0"} << "invalid --relay-max-reservations";
+    QTest::newRow("ttl of zero") << QStringList{"--relay-reservation-ttl", "0"}
+                                 << "invalid --relay-reservation-ttl";
+    QTest::newRow("part of a second")
+        << QStringList{"--relay-circuit-duration", "1500ms"} << "invalid --relay-circuit-duration";
+    QTest::newRow("bytes not a number")
+        << QStringList{"--relay-circuit-bytes", "16M"} << "invalid --relay-circuit-bytes";
 }
 
 void TestLibp2pFlags::refused()
