@@ -87,8 +87,7 @@ void addDepartures(const redisReply *pairs, Snapshot &snapshot)
     }
 }
 
-} // namespace
-
+// One stream's entries: [[id, [field, value, …]], …].
 QList<StreamEntry> rangeEntries(const redisReply *reply)
 {
     QList<StreamEntry> entries;
@@ -100,6 +99,8 @@ QList<StreamEntry> rangeEntries(const redisReply *reply)
     }
     return entries;
 }
+
+} // namespace
 
 QList<StreamEntry> streamEntries(const redisReply *reply)
 {

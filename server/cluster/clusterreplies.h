@@ -27,8 +27,6 @@ struct StreamEntry
 
 // XREAD's answer: [[key, [[id, [field, value, …]], …]]], or nil when its BLOCK ran out.
 QList<StreamEntry> streamEntries(const redisReply *reply);
-// XRANGE's answer: [[id, [field, value, …]], …].
-QList<StreamEntry> rangeEntries(const redisReply *reply);
 
 // The snapshot script's answer: [stream position, epoch, {peerId, "<last_seen µs> <JSON>", …},
 // {departed peerId, last_seen µs, …}, {peerId on a WebSocket, instance, …}].
