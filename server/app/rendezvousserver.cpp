@@ -335,6 +335,13 @@ ServerMetrics::Gauges RendezvousServer::gauges() const
             rendezvous.refusals.emplace_back(RendezvousPoint::statusName(status), count);
         gauges.rendezvous = rendezvous;
     }
+    if (m_libp2p) {
+        ServerMetrics::Gauges::Libp2p libp2p;
+        libp2p.connections = m_libp2p->connectionCount();
+        if (m_relay)
+            libp2p.relay = m_relay->stats();
+        gauges.libp2p = libp2p;
+    }
 #ifdef GOOP_HAVE_HIREDIS
     if (m_backplane) {
         gauges.cluster = m_backplane->gauges();

@@ -1,7 +1,7 @@
 #include "httpworker.h"
 
+#include "blockingcall.h"
 #include "guardedtcpserver.h"
-#include "threadsanitizer.h"
 
 #include <QHostAddress>
 
@@ -47,18 +47,7 @@ void HttpWorker::stopListening()
 
 void HttpWorker::runInThread(const std::function<void()> &work)
 {
-    // The caller waits: what it did before happens before `work`, and `work` before what it does
-    // after. Qt orders that with primitives ThreadSanitizer cannot see, so it is said here.
-    ThreadSanitizer::release(this);
-    QMetaObject::invokeMethod(
-        m_context,
-        [this, &work] {
-            ThreadSanitizer::acquire(this);
-            work();
-            ThreadSanitizer::release(this);
-        },
-        Qt::BlockingQueuedConnection);
-    ThreadSanitizer::acquire(this);
+    runAndWait(m_context, work);
 }
 
 std::vector<SocketIo::Handle> openListeningSockets(const QHostAddress &host, quint16 port,

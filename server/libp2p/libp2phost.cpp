@@ -1,5 +1,6 @@
 #include "libp2phost.h"
 
+#include "blockingcall.h"
 #include "identifymessage.h"
 #include "identifyservice.h"
 #include "libp2pconnection.h"
@@ -286,8 +287,7 @@ std::optional<QString> Libp2pHost::start()
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_thread.start();
     std::optional<QString> error;
-    QMetaObject::invokeMethod(
-        m_worker, [this, &error] { error = m_worker->listen(); }, Qt::BlockingQueuedConnection);
+    runAndWait(m_worker, [this, &error] { error = m_worker->listen(); });
     if (error) {
         stop();
         return error;
@@ -303,8 +303,7 @@ void Libp2pHost::stop()
 {
     if (!m_worker)
         return;
-    QMetaObject::invokeMethod(
-        m_worker, [this] { m_worker->stop(); }, Qt::BlockingQueuedConnection);
+    runAndWait(m_worker, [this] { m_worker->stop(); });
     m_thread.quit();
     m_thread.wait();
     m_worker = nullptr; // deleted on the thread's way out

@@ -43,6 +43,32 @@ void counter(QByteArray &out, const char *name, const char *help, double value)
     sample(out, name, {}, value);
 }
 
+void renderLibp2p(QByteArray &out, const ServerMetrics::Gauges::Libp2p &libp2p)
+{
+    header(out, "goop_libp2p_connections", "gauge", "Connections of the libp2p host.");
+    sample(out, "goop_libp2p_connections", {}, double(libp2p.connections));
+    if (!libp2p.relay)
+        return;
+    const RelayStats &relay = *libp2p.relay;
+    header(out, "goop_relay_reservations", "gauge", "Reservations held by the circuit relay.");
+    sample(out, "goop_relay_reservations", {}, double(relay.reservations));
+    header(out, "goop_relay_circuits", "gauge", "Relayed circuits open or being opened.");
+    sample(out, "goop_relay_circuits", {}, double(relay.circuits));
+    header(out, "goop_relay_reservations_total", "counter", "Reservation requests, by outcome.");
+    sample(out, "goop_relay_reservations_total", "result=\"granted\"",
+           double(relay.reservationsGranted));
+    sample(out, "goop_relay_reservations_total", "result=\"refused\"",
+           double(relay.reservationsRefused));
+    header(out, "goop_relay_circuits_total", "counter",
+           "Circuit requests, by outcome (refused: by the relay or the target).");
+    sample(out, "goop_relay_circuits_total", "result=\"opened\"", double(relay.circuitsOpened));
+    sample(out, "goop_relay_circuits_total", "result=\"refused\"", double(relay.circuitsRefused));
+    counter(out, "goop_relay_circuits_limited_total",
+            "Circuits reset by their data or duration limit.", double(relay.circuitsLimited));
+    counter(out, "goop_relay_bytes_total", "Bytes relayed, both directions.",
+            double(relay.bytesRelayed));
+}
+
 void renderCluster(QByteArray &out, const ServerMetrics::Gauges::Cluster &cluster)
 {
     header(out, "goop_cluster_connected", "gauge",
@@ -269,6 +295,8 @@ QByteArray ServerMetrics::render(const Gauges &gauges) const
         renderCluster(out, *cluster);
     if (const auto &rendezvous = gauges.rendezvous)
         renderRendezvous(out, *rendezvous);
+    if (const auto &libp2p = gauges.libp2p)
+        renderLibp2p(out, *libp2p);
 
     const ProcessStats process = ProcessStats::read();
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");

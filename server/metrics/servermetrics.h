@@ -2,6 +2,7 @@
 
 #include "access/accesscontrol.h"
 #include "history/eventhistory.h"
+#include "libp2p/relay/relaystats.h"
 #include "presencemessage.h"
 
 #include <QByteArray>
@@ -85,6 +86,14 @@ public:
             std::vector<std::pair<QByteArray, quint64>> refusals; // by status, e.g. E_INVALID_TTL
         };
         std::optional<Rendezvous> rendezvous;
+
+        // With the libp2p host: its connections and its circuit relay (not with --relay-disable).
+        struct Libp2p
+        {
+            qint64 connections = 0;
+            std::optional<RelayStats> relay;
+        };
+        std::optional<Libp2p> libp2p;
     };
 
     ServerMetrics();

@@ -4,6 +4,7 @@
 #include "libp2p/relay/relaymessages.h"
 #include "libp2p/relay/relayservice.h"
 
+#include <QElapsedTimer>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -11,16 +12,41 @@ using namespace RelayMessages;
 
 // The relay on a real host over loopback, its clients our own connection code: a circuit
 // carries what a fast source sends to a target that stops reading only as far as the
-// target's window and the relay's small write-ahead allow, then all of it once it reads.
+// target's window and the relay's small write-ahead allow, then all of it once it reads; a
+// hop stream that asks nothing does not stay open.
 class TestRelayCircuit : public QObject
 {
     Q_OBJECT
 
 private Q_SLOTS:
     void slowTargetHoldsBackTheSource();
+    void silentHopStreamIsReset();
 };
 
 namespace {
+
+// The relay's host on a loopback port.
+struct RelayHost
+{
+    IdentityKey key = IdentityKey::generate();
+    std::shared_ptr<RelayService> relay;
+    std::unique_ptr<Libp2pHost> host;
+
+    std::optional<QString> start(const RelayLimits &limits)
+    {
+        relay = std::make_shared<RelayService>(key, limits);
+        Libp2pHost::Options options;
+        options.listen = {*Multiaddr::fromText(QStringLiteral("/ip4/127.0.0.1/tcp/0"))};
+        options.protocols.emplace_back(hopProtocolId, relay->hopFactory());
+        options.connectionClosed = [relay = relay](const PeerId &peer, const Multiaddr &remote) {
+            relay->connectionClosed(peer, remote);
+        };
+        host = std::make_unique<Libp2pHost>(key, options);
+        relay->setHost(host.get());
+        return host->start();
+    }
+    Multiaddr address() const { return host->listenAddresses()[0]; }
+};
 
 // A client connection to the host; `registry` answers the streams the relay opens.
 struct Client
@@ -147,25 +173,18 @@ QByteArray randomBytes(qsizetype size)
 
 void TestRelayCircuit::slowTargetHoldsBackTheSource()
 {
-    const IdentityKey hostKey = IdentityKey::generate();
-    auto relay = std::make_shared<RelayService>(hostKey, RelayLimits());
-    Libp2pHost::Options options;
-    options.listen = {*Multiaddr::fromText(QStringLiteral("/ip4/127.0.0.1/tcp/0"))};
-    options.protocols.emplace_back(hopProtocolId, relay->hopFactory());
-    options.connectionClosed = [relay](const PeerId &peer, const Multiaddr &remote) {
-        relay->connectionClosed(peer, remote);
-    };
-    Libp2pHost host(hostKey, options);
-    relay->setHost(&host);
-    const auto error = host.start();
+    RelayHost relayHost;
+    const auto error = relayHost.start(RelayLimits());
     QVERIFY2(!error, qPrintable(error.value_or(QString())));
-    const Multiaddr address = host.listenAddresses()[0];
+    const Multiaddr address = relayHost.address();
+    const auto &relay = relayHost.relay;
+    const PeerId relayPeer = relayHost.host->peerId();
 
     Client target;
     auto targetState = std::make_shared<TargetState>();
     target.registry.add(stopProtocolId,
                         [targetState] { return std::make_unique<SlowTarget>(targetState); });
-    QVERIFY(target.connect(address, host.peerId()));
+    QVERIFY(target.connect(address, relayPeer));
     auto reserved = std::make_shared<HopResult>();
     target.connection->openStream({hopProtocolId},
                                   std::make_unique<HopClient>(reserved, HopMessage{}));
@@ -174,7 +193,7 @@ void TestRelayCircuit::slowTargetHoldsBackTheSource()
     QCOMPARE(relay->reservationCount(), 1);
 
     Client source;
-    QVERIFY(source.connect(address, host.peerId()));
+    QVERIFY(source.connect(address, relayPeer));
     const QByteArray payload = randomBytes(4 * 1024 * 1024);
     HopMessage connect;
     connect.type = HopMessage::Connect;
@@ -204,11 +223,64 @@ void TestRelayCircuit::slowTargetHoldsBackTheSource()
     targetState->stream->consumed(std::exchange(targetState->held, 0));
     QTRY_COMPARE_WITH_TIMEOUT(targetState->data.size(), payload.size(), 20000);
     QVERIFY(targetState->data == payload);
+    const RelayStats stats = relay->stats();
+    QCOMPARE(stats.reservationsGranted, 1u);
+    QCOMPARE(stats.circuitsOpened, 1u);
+    QCOMPARE(stats.circuitsRefused, 0u);
+    QCOMPARE(stats.bytesRelayed, quint64(payload.size()));
 
     source.socket.disconnectFromHost();
     QTRY_COMPARE(relay->circuitCount(), 0);
     target.socket.disconnectFromHost();
     QTRY_COMPARE(relay->reservationCount(), 0);
+}
+
+namespace {
+
+// A hop client that never asks anything; it hears when its stream ends.
+class SilentClient : public StreamHandler
+{
+public:
+    explicit SilentClient(std::shared_ptr<bool> ended) : m_ended(std::move(ended)) {}
+    ~SilentClient() override { *m_ended = true; }
+    void received(Libp2pStream &, const QByteArray &) override {}
+    void remoteClosed(Libp2pStream &) override {} // keeps its side open
+
+private:
+    std::shared_ptr<bool> m_ended;
+};
+
+} // namespace
+
+void TestRelayCircuit::silentHopStreamIsReset()
+{
+    RelayLimits limits;
+    limits.requestTimeout = std::chrono::milliseconds(500);
+    RelayHost relayHost;
+    const auto error = relayHost.start(limits);
+    QVERIFY2(!error, qPrintable(error.value_or(QString())));
+
+    Client client;
+    QVERIFY(client.connect(relayHost.address(), relayHost.host->peerId()));
+    // A reservation first, so that the connection is kept without any stream open.
+    auto reserved = std::make_shared<HopResult>();
+    client.connection->openStream({hopProtocolId},
+                                  std::make_unique<HopClient>(reserved, HopMessage{}));
+    QTRY_VERIFY(reserved->answer);
+    QTRY_COMPARE(client.connection->streamCount(), 0);
+
+    auto silentEnded = std::make_shared<bool>(false);
+    QElapsedTimer opened;
+    opened.start();
+    client.connection->openStream({hopProtocolId}, std::make_unique<SilentClient>(silentEnded));
+    QTest::qWait(200);
+    QCOMPARE(client.connection->streamCount(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(*silentEnded, 5000);
+    QVERIFY2(opened.elapsed() >= 400, qPrintable(QString::number(opened.elapsed())));
+    QCOMPARE(client.connection->streamCount(), 0);
+    // The connection itself stays: it holds a reservation.
+    QCOMPARE(client.socket.state(), QAbstractSocket::ConnectedState);
+    QCOMPARE(relayHost.relay->reservationCount(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestRelayCircuit)

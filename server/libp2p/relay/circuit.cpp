@@ -22,10 +22,12 @@ Circuit::Circuit(std::shared_ptr<RelayService> service, PeerId source, PeerId ta
 {
     m_timer->setSingleShot(true);
     QObject::connect(m_timer.get(), &QTimer::timeout, [this] {
-        if (m_state == State::Connecting)
+        if (m_state == State::Connecting) {
             targetRefused("the target did not answer in time");
-        else
+        } else {
+            m_service->count(RelayService::CircuitOutcome::Limited);
             end("duration limit");
+        }
     });
     m_timer->start(m_service->limits().connectTimeout);
 }
@@ -99,6 +101,7 @@ void Circuit::targetAccepted()
     const auto self = shared_from_this();
     m_state = State::Open;
     m_timer->stop();
+    m_service->count(RelayService::CircuitOutcome::Opened);
     if (m_service->limits().circuitDuration.count() > 0)
         m_timer->start(m_service->limits().circuitDuration);
     answerSource(RelayMessages::Status::Ok);
@@ -114,6 +117,7 @@ void Circuit::targetRefused(const char *why)
         return;
     const auto self = shared_from_this();
     m_state = State::Ended;
+    m_service->count(RelayService::CircuitOutcome::Refused);
     qCDebug(lcRelay, "circuit %s -> %s refused: %s", qPrintable(m_source.toText()),
             qPrintable(m_target.toText()), why);
     answerSource(RelayMessages::Status::ConnectionFailed);
@@ -149,8 +153,10 @@ void Circuit::received(Side from, const QByteArray &bytes)
     Direction &direction = m_directions[from];
     direction.received += quint64(bytes.size());
     const quint64 limit = m_service->limits().circuitBytes;
-    if (limit > 0 && direction.received > limit)
+    if (limit > 0 && direction.received > limit) {
+        m_service->count(RelayService::CircuitOutcome::Limited);
         return end("data limit");
+    }
     direction.pending.push_back(bytes);
     if (m_state == State::Open)
         pump(from);
@@ -195,6 +201,7 @@ void Circuit::pump(Side from)
         if (m_state != State::Open || taken <= 0)
             break;
         direction.offset += taken;
+        m_service->countRelayed(taken);
         if (direction.offset == chunk.size()) {
             direction.pending.pop_front();
             direction.offset = 0;

@@ -4,12 +4,27 @@
 #include "libp2p/libp2pstream.h"
 #include "relayservice.h"
 
+#include <QTimer>
+
 using namespace RelayMessages;
+
+HopHandler::HopHandler(std::shared_ptr<RelayService> service)
+    : m_service(std::move(service)), m_requestTimer(std::make_unique<QTimer>())
+{
+    m_requestTimer->setSingleShot(true);
+}
 
 HopHandler::~HopHandler()
 {
     if (m_circuit)
         m_circuit->detach(Circuit::Source);
+}
+
+void HopHandler::opened(Libp2pStream &stream)
+{
+    Libp2pStream *silent = &stream; // the stream outlives its handler and so this timer
+    QObject::connect(m_requestTimer.get(), &QTimer::timeout, [silent] { silent->reset(); });
+    m_requestTimer->start(m_service->limits().requestTimeout);
 }
 
 void HopHandler::answer(Libp2pStream &stream, Status status)
@@ -59,6 +74,7 @@ void HopHandler::handle(Libp2pStream &stream, const HopMessage &request)
     if (!circuit)
         return answer(stream, refusal);
     m_circuit = std::move(circuit);
+    m_requestTimer->stop(); // the circuit has its own limits
     // What the source sent after its CONNECT has had its window given back already.
     m_circuit->addEarly(Circuit::Source, m_reader.takeRemainder());
 }

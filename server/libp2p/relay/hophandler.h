@@ -6,6 +6,7 @@
 #include <memory>
 
 class Circuit;
+class QTimer;
 class RelayService;
 
 // The relay's side of one hop stream: one RESERVE or CONNECT from a client, answered with a
@@ -13,9 +14,10 @@ class RelayService;
 class HopHandler : public StreamHandler
 {
 public:
-    explicit HopHandler(std::shared_ptr<RelayService> service) : m_service(std::move(service)) {}
+    explicit HopHandler(std::shared_ptr<RelayService> service);
     ~HopHandler() override;
 
+    void opened(Libp2pStream &stream) override;
     void received(Libp2pStream &stream, const QByteArray &bytes) override;
     void remoteClosed(Libp2pStream &stream) override;
     void drained(Libp2pStream &stream) override;
@@ -28,4 +30,5 @@ private:
     RelayMessages::FrameReader m_reader;
     std::shared_ptr<Circuit> m_circuit;
     bool m_answered = false;
+    std::unique_ptr<QTimer> m_requestTimer; // until a circuit, RelayLimits::requestTimeout
 };

@@ -18,4 +18,8 @@ struct RelayLimits
     quint64 circuitBytes = 16 * 1024 * 1024;    // in each direction; 0: none
     // A target that does not answer the stop stream in this time fails the CONNECT.
     std::chrono::milliseconds connectTimeout{30000};
+    // A hop stream that is not a circuit after this time (no request, or an answered one the
+    // client keeps open) is reset, as go-libp2p's relay does after a minute, so that silent
+    // streams cannot pile up on a connection.
+    std::chrono::milliseconds requestTimeout{60000};
 };

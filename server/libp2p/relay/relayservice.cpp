@@ -45,6 +45,35 @@ void RelayService::publishCounts()
     m_circuitCount = m_circuits.count();
 }
 
+RelayStats RelayService::stats() const
+{
+    RelayStats stats;
+    stats.reservations = m_reservationCount;
+    stats.circuits = m_circuitCount;
+    stats.reservationsGranted = m_reservationsGranted.load(relaxed);
+    stats.reservationsRefused = m_reservationsRefused.load(relaxed);
+    stats.circuitsOpened = m_circuitsOpened.load(relaxed);
+    stats.circuitsRefused = m_circuitsRefused.load(relaxed);
+    stats.circuitsLimited = m_circuitsLimited.load(relaxed);
+    stats.bytesRelayed = m_bytesRelayed.load(relaxed);
+    return stats;
+}
+
+void RelayService::count(CircuitOutcome outcome)
+{
+    switch (outcome) {
+    case CircuitOutcome::Opened:
+        m_circuitsOpened.fetch_add(1, relaxed);
+        break;
+    case CircuitOutcome::Refused:
+        m_circuitsRefused.fetch_add(1, relaxed);
+        break;
+    case CircuitOutcome::Limited:
+        m_circuitsLimited.fetch_add(1, relaxed);
+        break;
+    }
+}
+
 void RelayService::connectionClosed(const PeerId &peer, const Multiaddr &remote)
 {
     m_reservations.connectionClosed(peer, remote);
@@ -78,6 +107,7 @@ HopMessage RelayService::reserve(const Libp2pStream &stream)
     const auto expires = m_reservations.reserve(
         peer, remote, endpoint ? endpoint->first : QHostAddress(), unixNow());
     publishCounts();
+    (expires ? m_reservationsGranted : m_reservationsRefused).fetch_add(1, relaxed);
     if (!expires) {
         qCInfo(lcRelay, "reservation refused to %s from %s (%d held)", qPrintable(peer.toText()),
                qPrintable(remote.toText()), m_reservations.count());
@@ -104,27 +134,26 @@ HopMessage RelayService::reserve(const Libp2pStream &stream)
 std::shared_ptr<Circuit> RelayService::connect(Libp2pStream &stream, const HopMessage &request,
                                                Status *refusal)
 {
+    // Refusals from here on; a circuit counts its own once it exists.
+    const auto refuse = [this, refusal](Status status) {
+        *refusal = status;
+        count(CircuitOutcome::Refused);
+        return nullptr;
+    };
     const auto target = request.peer ? PeerId::fromBytes(request.peer->id) : std::nullopt;
-    if (!target) {
-        *refusal = Status::MalformedMessage;
-        return nullptr;
-    }
+    if (!target)
+        return refuse(Status::MalformedMessage);
     const PeerId source = stream.remotePeer();
-    if (*target == source) {
-        *refusal = Status::PermissionDenied;
-        return nullptr;
-    }
+    if (*target == source)
+        return refuse(Status::PermissionDenied);
     const auto connection = m_reservations.reservedConnection(*target, unixNow());
-    if (!connection) {
-        *refusal = Status::NoReservation;
-        return nullptr;
-    }
+    if (!connection)
+        return refuse(Status::NoReservation);
     if (!m_circuits.tryOpen(source, *target)) {
         qCInfo(lcRelay, "circuit %s -> %s refused: %d circuits, %d and %d for these peers",
                qPrintable(source.toText()), qPrintable(target->toText()), m_circuits.count(),
                m_circuits.countFor(source), m_circuits.countFor(*target));
-        *refusal = Status::ResourceLimitExceeded;
-        return nullptr;
+        return refuse(Status::ResourceLimitExceeded);
     }
     publishCounts();
     auto circuit = std::make_shared<Circuit>(shared_from_this(), source, *target);

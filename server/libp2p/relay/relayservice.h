@@ -7,6 +7,7 @@
 #include "libp2p/protocolregistry.h"
 #include "relaylimits.h"
 #include "relaymessages.h"
+#include "relaystats.h"
 #include "reservationstore.h"
 
 #include <atomic>
@@ -43,11 +44,23 @@ public:
     // clients treat a connection with any Limit as limited.
     std::optional<RelayMessages::Limit> limitMessage() const;
 
-    // Readable from any thread (the /metrics gauges).
+    // Readable from any thread (for /metrics).
+    RelayStats stats() const;
     int reservationCount() const { return m_reservationCount; }
     int circuitCount() const { return m_circuitCount; }
 
+    // From the circuits, as they go.
+    enum class CircuitOutcome
+    {
+        Opened,
+        Refused,
+        Limited
+    };
+    void count(CircuitOutcome outcome);
+    void countRelayed(qsizetype bytes) { m_bytesRelayed.fetch_add(quint64(bytes), relaxed); }
+
 private:
+    static constexpr auto relaxed = std::memory_order_relaxed;
     void publishCounts();
 
     const IdentityKey m_identity;
@@ -58,4 +71,10 @@ private:
     CircuitCounter m_circuits;
     std::atomic<int> m_reservationCount{0};
     std::atomic<int> m_circuitCount{0};
+    std::atomic<quint64> m_reservationsGranted{0};
+    std::atomic<quint64> m_reservationsRefused{0};
+    std::atomic<quint64> m_circuitsOpened{0};
+    std::atomic<quint64> m_circuitsRefused{0};
+    std::atomic<quint64> m_circuitsLimited{0};
+    std::atomic<quint64> m_bytesRelayed{0};
 };
