@@ -13,11 +13,15 @@
 #include "websocket/websocketframes.h"
 
 #ifdef GOOP_HAVE_HIREDIS
+#include "clusterrendezvous.h"
 #include "redisbackplane.h"
 #else
 // Built without hiredis there is never a backplane (m_backplane stays empty), but its owner
 // still needs a complete type to destroy.
 class RedisBackplane
+{
+};
+class ClusterRendezvous
 {
 };
 #endif
@@ -113,6 +117,11 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
                 [this](const QByteArray &target, const QByteArray &json) {
                     deliverHintHere(target, json, false);
                 });
+        // The rendezvous point exists before the first snapshot, which brings its registrations.
+        if (!config.libp2pListen.empty()) {
+            m_rendezvous = std::make_shared<RendezvousPoint>(m_config.rendezvous);
+            m_clusterRendezvous = std::make_unique<ClusterRendezvous>(*m_backplane, *m_rendezvous);
+        }
         m_backplane->start();
     }
 #endif
@@ -239,7 +248,8 @@ std::optional<QString> RendezvousServer::startLibp2p()
             return relay->holdsReservation(peer, remote);
         };
     }
-    m_rendezvous = std::make_shared<RendezvousPoint>(m_config.rendezvous);
+    if (!m_rendezvous)
+        m_rendezvous = std::make_shared<RendezvousPoint>(m_config.rendezvous);
     options.protocols.emplace_back(RendezvousPoint::protocolId, m_rendezvous->handlerFactory());
     m_libp2p = std::make_unique<Libp2pHost>(*key, options);
     if (m_relay)
@@ -247,6 +257,7 @@ std::optional<QString> RendezvousServer::startLibp2p()
     if (auto startError = m_libp2p->start()) {
         m_libp2p.reset();
         m_relay.reset();
+        m_clusterRendezvous.reset();
         m_rendezvous.reset();
         return startError;
     }

@@ -25,6 +25,7 @@ class RelayService;
 class RendezvousPoint;
 class LogSink;
 class RedisBackplane;
+class ClusterRendezvous;
 
 // One rendezvous server: the presence state, the event fan-out and the HTTP workers, wired
 // together and listening on the configured address.
@@ -88,6 +89,7 @@ private:
     std::shared_ptr<RelayService> m_relay; // on m_libp2p's thread, unless --relay-disable
     // With the libp2p host: written on its thread, read by the HTTP threads.
     std::shared_ptr<RendezvousPoint> m_rendezvous;
+    std::unique_ptr<ClusterRendezvous> m_clusterRendezvous; // with --redis: shares m_rendezvous
     std::unique_ptr<Libp2pHost> m_libp2p; // with --libp2p-listen, on its own thread
     QTimer m_sweeper;                     // of the per-client buckets
     QHostAddress m_address;

@@ -71,8 +71,12 @@ if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[3], epoch)
 end
+local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', ARGV[2])
+for i = 1, #expired do redis.call('HDEL', KEYS[6], expired[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', ARGV[2])
 return {id, epoch, redis.call('HGETALL', KEYS[1]),
-        redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES'), redis.call('HGETALL', KEYS[5])}
+        redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES'), redis.call('HGETALL', KEYS[5]),
+        redis.call('HGETALL', KEYS[6])}
 )lua");
     return script;
 }
@@ -89,6 +93,43 @@ else
 end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'i', ARGV[1], 'w', ARGV[2],
                   'c', ARGV[3])
+)lua");
+    return script;
+}
+
+const BackplaneScripts::Script &BackplaneScripts::registerRendezvous()
+{
+    // Record seqs are compared as decimal text (longer is larger): they exceed a Lua number's
+    // exact range (go-libp2p's are Unix nanoseconds).
+    static const Script script = makeScript(R"lua(
+local registrations, expiry, events = KEYS[1], KEYS[2], KEYS[3]
+local key, value, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local expires, seq = string.match(value, '^(%d+) (%d+) ')
+if not expires then return redis.error_reply('malformed rendezvous registration') end
+local stale = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
+for i = 1, #stale do
+  redis.call('HDEL', registrations, stale[i])
+  redis.call('ZREM', expiry, stale[i])
+end
+if tonumber(expires) <= now then return false end
+local held = redis.call('HGET', registrations, key)
+if held then
+  local heldSeq = string.match(held, '^%d+ (%d+) ')
+  if heldSeq and (#heldSeq > #seq or (#heldSeq == #seq and heldSeq > seq)) then return false end
+end
+redis.call('HSET', registrations, key, value)
+redis.call('ZADD', expiry, expires, key)
+return redis.call('XADD', events, 'MAXLEN', '~', ARGV[5], '*', 'i', ARGV[1], 'r', key, 'v', value)
+)lua");
+    return script;
+}
+
+const BackplaneScripts::Script &BackplaneScripts::unregisterRendezvous()
+{
+    static const Script script = makeScript(R"lua(
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'i', ARGV[1], 'u', ARGV[2])
 )lua");
     return script;
 }

@@ -13,12 +13,16 @@
 //   {goop}:events  stream: publishes {i: instance, s: last_seen µs, m: JSON},
 //                  expiries {i: instance, e: peerId, t: ts ms, s: the last_seen it ends} and
 //                  punch hints {i: instance, h: target peerId, m: JSON} (never stored) and
-//                  WebSocket changes {i: instance, w: peerId, c: 1 or 0}
+//                  WebSocket changes {i: instance, w: peerId, c: 1 or 0} and rendezvous
+//                  registrations {i: instance, r: key, v: value} and removals {i, u: key}
 //   {goop}:ws      hash: peerId -> the instance holding its WebSocket
 //   {goop}:gone    sorted set: peers that left (offline or expired) scored by their last
 //                  last_seen µs, kept for two silence limits, so that an instance sending its
 //                  rows again after an outage cannot bring back a peer that left meanwhile
 //   {goop}:epoch   string: a random name for this incarnation of the state
+//   {goop}:rendezvous         hash: the libp2p rendezvous point's registrations,
+//                             SharedRegistration key -> "<expires Unix ms> <seq> <envelope>"
+//   {goop}:rendezvous-expiry  sorted set: those keys scored by their expiry (for pruning)
 class BackplaneScripts
 {
 public:
@@ -46,9 +50,20 @@ public:
     // an instance that no longer holds it (the peer redialled elsewhere): then nil.
     static const Script &webSocket();
 
-    // KEYS peers events epoch gone ws; ARGV newEpoch. Returns {last stream ID or "0-0", epoch,
-    // {peerId, value, …}, {departed peerId, last_seen µs, …}, {peerId on a WebSocket,
-    // instance, …}}: reading the stream after that ID misses nothing and repeats nothing.
+    // KEYS rendezvous rendezvous-expiry events; ARGV instance key value nowMs maxlen. Stores a
+    // rendezvous registration and appends it, unless it is over or Redis holds a newer record
+    // (a higher seq) for the key: then nil. Prunes a few expired ones on the way.
+    static const Script &registerRendezvous();
+
+    // KEYS rendezvous rendezvous-expiry events; ARGV instance key maxlen. Removes a rendezvous
+    // registration and appends the removal.
+    static const Script &unregisterRendezvous();
+
+    // KEYS peers events epoch gone ws rendezvous rendezvous-expiry; ARGV newEpoch nowMs.
+    // Returns {last stream ID or "0-0", epoch, {peerId, value, …}, {departed peerId,
+    // last_seen µs, …}, {peerId on a WebSocket, instance, …}, {rendezvous key, value, …}
+    // (the live ones; the expired are pruned)}: reading the stream after that ID misses nothing
+    // and repeats nothing.
     // The epoch names the state's lifetime: it is set (to newEpoch) when there is none, so a
     // different epoch than last time means that Redis lost the state in between.
     static const Script &snapshot();
@@ -59,4 +74,9 @@ public:
     static QByteArray goneKey() { return QByteArrayLiteral("{goop}:gone"); }
     static QByteArray epochKey() { return QByteArrayLiteral("{goop}:epoch"); }
     static QByteArray wsKey() { return QByteArrayLiteral("{goop}:ws"); }
+    static QByteArray rendezvousKey() { return QByteArrayLiteral("{goop}:rendezvous"); }
+    static QByteArray rendezvousExpiryKey()
+    {
+        return QByteArrayLiteral("{goop}:rendezvous-expiry");
+    }
 };

@@ -38,6 +38,9 @@ StreamEntry entryFrom(const QByteArray &id, const redisReply *fields)
         {"h", &StreamEntry::hintTarget},
         {"w", &StreamEntry::webSocketPeer},
         {"c", &StreamEntry::connected},
+        {"r", &StreamEntry::registrationKey},
+        {"v", &StreamEntry::registrationValue},
+        {"u", &StreamEntry::unregistrationKey},
     };
     for (size_t f = 0; isArray(fields) && f + 1 < fields->elements; f += 2) {
         const QByteArray name = text(fields->element[f]);
@@ -119,9 +122,9 @@ std::optional<Snapshot> snapshot(const redisReply *reply, QString *error)
         *error = QStringLiteral("snapshot failed: ") + QString::fromUtf8(text(reply));
         return std::nullopt;
     }
-    if (!isArray(reply) || reply->elements != 5 || !isText(reply->element[0]) ||
+    if (!isArray(reply) || reply->elements != 6 || !isText(reply->element[0]) ||
         !isText(reply->element[1]) || !isArray(reply->element[2]) || !isArray(reply->element[3]) ||
-        !isArray(reply->element[4])) {
+        !isArray(reply->element[4]) || !isArray(reply->element[5])) {
         *error = QStringLiteral("snapshot: unexpected reply");
         return std::nullopt;
     }
@@ -133,6 +136,10 @@ std::optional<Snapshot> snapshot(const redisReply *reply, QString *error)
     const redisReply *webSockets = reply->element[4];
     for (size_t i = 0; i + 1 < webSockets->elements; i += 2)
         snapshot.onWebSockets.insert(text(webSockets->element[i]));
+    const redisReply *registrations = reply->element[5];
+    for (size_t i = 0; i + 1 < registrations->elements; i += 2)
+        snapshot.rendezvousRegistrations.append(
+            {text(registrations->element[i]), text(registrations->element[i + 1])});
     return snapshot;
 }
 

@@ -18,18 +18,22 @@ struct redisReply;
 namespace ClusterReplies {
 
 // One entry of the cluster's stream: a publish (`json`, `lastSeen`), an expiry (`expiredPeer`),
-// a punch hint (`hintTarget`, `json`) or a WebSocket change (`webSocketPeer`, `connected`).
+// a punch hint (`hintTarget`, `json`), a WebSocket change (`webSocketPeer`, `connected`) or a
+// rendezvous registration (`registrationKey`, `registrationValue`) or removal
+// (`unregistrationKey`).
 struct StreamEntry
 {
     QByteArray id;
     QByteArray instance, lastSeen, json, expiredPeer, ts, hintTarget, webSocketPeer, connected;
+    QByteArray registrationKey, registrationValue, unregistrationKey;
 };
 
 // XREAD's answer: [[key, [[id, [field, value, …]], …]]], or nil when its BLOCK ran out.
 QList<StreamEntry> streamEntries(const redisReply *reply);
 
 // The snapshot script's answer: [stream position, epoch, {peerId, "<last_seen µs> <JSON>", …},
-// {departed peerId, last_seen µs, …}, {peerId on a WebSocket, instance, …}].
+// {departed peerId, last_seen µs, …}, {peerId on a WebSocket, instance, …}, {rendezvous key,
+// value, …}].
 struct Snapshot
 {
     QByteArray position;
@@ -38,6 +42,7 @@ struct Snapshot
     qsizetype peerCount = 0;          // of `rows`, the peers
     qsizetype malformedRows = 0;      // skipped
     QSet<QByteArray> onWebSockets;
+    QList<std::pair<QByteArray, QByteArray>> rendezvousRegistrations; // key, value
 };
 // nullopt with `error` for an answer of another shape (or Redis's error text).
 std::optional<Snapshot> snapshot(const redisReply *reply, QString *error);

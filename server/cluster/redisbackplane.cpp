@@ -126,8 +126,10 @@ void RedisBackplane::connectNow()
         }
         sendPreamble(connection);
     }
-    for (const auto *script : {&BackplaneScripts::publish(), &BackplaneScripts::expire(),
-                               &BackplaneScripts::snapshot(), &BackplaneScripts::webSocket()})
+    for (const auto *script :
+         {&BackplaneScripts::publish(), &BackplaneScripts::expire(), &BackplaneScripts::snapshot(),
+          &BackplaneScripts::webSocket(), &BackplaneScripts::registerRendezvous(),
+          &BackplaneScripts::unregisterRendezvous()})
         ask(m_commands, {"SCRIPT", "LOAD", script->source},
             [this](redisReply *reply) { checkReply(reply, "SCRIPT LOAD"); });
     connect(m_commands, &RedisConnection::connected, this, &RedisBackplane::onCommandsConnected);
@@ -170,11 +172,15 @@ void RedisBackplane::onCommandsConnected()
     // the snapshot: they are in it, and later ones come back on the stream.
     m_sending = true;
     flushOutbox();
+    for (const QByteArrayList &command : std::exchange(m_heldRendezvous, {}))
+        ask(m_commands, command,
+            [this](redisReply *reply) { checkReply(reply, "rendezvous change"); });
     const auto &script = BackplaneScripts::snapshot();
     ask(m_commands,
-        {"EVALSHA", script.sha1, "5", BackplaneScripts::peersKey(), BackplaneScripts::eventsKey(),
+        {"EVALSHA", script.sha1, "7", BackplaneScripts::peersKey(), BackplaneScripts::eventsKey(),
          BackplaneScripts::epochKey(), BackplaneScripts::goneKey(), BackplaneScripts::wsKey(),
-         randomName()},
+         BackplaneScripts::rendezvousKey(), BackplaneScripts::rendezvousExpiryKey(), randomName(),
+         QByteArray::number(QDateTime::currentMSecsSinceEpoch())},
         [this](redisReply *reply) { onSnapshot(reply); });
 }
 
@@ -225,6 +231,7 @@ void RedisBackplane::onSnapshot(redisReply *reply)
         m_presence.setExpiry(PresenceService::Expiry::Delegated);
     m_following = true;
     Q_EMIT connectedChanged(true);
+    Q_EMIT registrationsLoaded(snapshot->rendezvousRegistrations);
     Q_EMIT resynchronised();
     readStream();
 }
@@ -272,6 +279,38 @@ bool RedisBackplane::relayWebSocket(const QByteArray &peerId, bool connected)
                                  "WebSocket change");
 }
 
+void RedisBackplane::shareRegistration(const QByteArray &key, const QByteArray &value)
+{
+    sendOrHoldRendezvous({"EVALSHA", BackplaneScripts::registerRendezvous().sha1, "3",
+                          BackplaneScripts::rendezvousKey(),
+                          BackplaneScripts::rendezvousExpiryKey(), BackplaneScripts::eventsKey(),
+                          m_instanceId, key, value,
+                          QByteArray::number(QDateTime::currentMSecsSinceEpoch()),
+                          QByteArray::number(streamLength)});
+}
+
+void RedisBackplane::shareUnregistration(const QByteArray &key)
+{
+    sendOrHoldRendezvous({"EVALSHA", BackplaneScripts::unregisterRendezvous().sha1, "3",
+                          BackplaneScripts::rendezvousKey(),
+                          BackplaneScripts::rendezvousExpiryKey(), BackplaneScripts::eventsKey(),
+                          m_instanceId, key, QByteArray::number(streamLength)});
+}
+
+void RedisBackplane::sendOrHoldRendezvous(QByteArrayList command)
+{
+    if (m_commands && m_sending.load()) {
+        ask(m_commands, command,
+            [this](redisReply *reply) { checkReply(reply, "rendezvous change"); });
+        return;
+    }
+    // Beyond this the oldest go: the resynchronisation still sends every registration this
+    // instance holds and Redis lacks (only removals can be lost).
+    if (qsizetype(m_heldRendezvous.size()) >= maxOutbox)
+        m_heldRendezvous.pop_front();
+    m_heldRendezvous.push_back(std::move(command));
+}
+
 bool RedisBackplane::commandWhileFollowing(const QByteArrayList &command, const char *what)
 {
     if (!m_following.load())
@@ -289,6 +328,18 @@ void RedisBackplane::applyEntry(const ClusterReplies::StreamEntry &entry)
     const QByteArray &expiredPeer = entry.expiredPeer;
     const QByteArray &hintTarget = entry.hintTarget;
     const QByteArray &webSocketPeer = entry.webSocketPeer;
+    // This instance's own rendezvous changes are in its store already; applying them again
+    // would give them new order numbers, and clients would discover them again.
+    if (!entry.registrationKey.isEmpty()) {
+        if (instance != m_instanceId)
+            Q_EMIT registrationArrived(entry.registrationKey, entry.registrationValue);
+        return;
+    }
+    if (!entry.unregistrationKey.isEmpty()) {
+        if (instance != m_instanceId)
+            Q_EMIT unregistrationArrived(entry.unregistrationKey);
+        return;
+    }
     if (!webSocketPeer.isEmpty()) {
         m_presence.setWebSocketConnected(webSocketPeer, entry.connected == "1");
         return;

@@ -62,6 +62,12 @@ public:
     // the change comes back on the stream. False while not following (then it is local only).
     bool relayWebSocket(const QByteArray &peerId, bool connected);
 
+    // Shares a rendezvous registration (a SharedRegistration's key and value) or its removal
+    // with the other instances. While Redis is away it is held, and sent before the next
+    // snapshot is read, so that the snapshot has it.
+    void shareRegistration(const QByteArray &key, const QByteArray &value);
+    void shareUnregistration(const QByteArray &key);
+
     // The stream entry this instance has applied up to (main thread).
     QByteArray streamPosition() const { return m_lastEntryId; }
 
@@ -80,6 +86,11 @@ Q_SIGNALS:
     // A snapshot was loaded: the instance's own WebSockets should be told again
     // (relayWebSocket), in case Redis lost them.
     void resynchronised();
+    // Another instance's rendezvous registration or removal, from the stream.
+    void registrationArrived(const QByteArray &key, const QByteArray &value);
+    void unregistrationArrived(const QByteArray &key);
+    // A snapshot's rendezvous registrations (key, value), before resynchronised().
+    void registrationsLoaded(const QList<std::pair<QByteArray, QByteArray>> &registrations);
 
 private:
     // A publish on its way to Redis.
@@ -120,6 +131,8 @@ private:
     // Sends `command` while following the stream (its error reply counted as `what`); false,
     // sending nothing, otherwise.
     bool commandWhileFollowing(const QByteArrayList &command, const char *what);
+    // Sends a rendezvous change once the commands connection is up; holds it until then.
+    void sendOrHoldRendezvous(QByteArrayList command);
     void lost(const QString &reason);
 
     const RedisUrl m_url;
@@ -139,8 +152,9 @@ private:
     QElapsedTimer m_outageClock;
 
     QMutex m_outboxMutex;
-    std::deque<Publish> m_outbox; // not sent yet, guarded by m_outboxMutex
-    std::deque<Publish> m_sent;   // sent, not yet settled (main thread)
+    std::deque<Publish> m_outbox;                // not sent yet, guarded by m_outboxMutex
+    std::deque<Publish> m_sent;                  // sent, not yet settled (main thread)
+    std::deque<QByteArrayList> m_heldRendezvous; // changes made while Redis was away
     quint64 m_nextNumber = 0;
     bool m_flushPosted = false; // guarded by m_outboxMutex
     std::atomic<bool> m_sending{false};

@@ -6,6 +6,7 @@
 #include "httpclient.h"
 #include "loopbackport.h"
 #include "redisprocess.h"
+#include "rendezvousclient.h"
 #include "serverprocess.h"
 #include "streamrecorder.h"
 #include "websocketclient.h"
@@ -21,6 +22,7 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -230,6 +232,36 @@ private:
             return {};
         }
         return agreed;
+    }
+
+    // An instance with a libp2p host (and so a rendezvous point) of its own key.
+    ServerProcess *startLibp2pInstance()
+    {
+        const QString key =
+            m_keys.filePath(QStringLiteral("libp2p-%1.key").arg(m_instances.size()));
+        return startInstance({"--libp2p-listen", "/ip4/127.0.0.1/tcp/0", "--libp2p-key", key});
+    }
+
+    static QString libp2pAddressOf(ServerProcess *instance)
+    {
+        static const QRegularExpression listening(QStringLiteral("libp2p listening on (\\S+)"));
+        return listening.match(QString::fromUtf8(instance->log())).captured(1);
+    }
+
+    // The peer IDs /rendezvous.json shows in `ns`.
+    static QStringList registeredIn(quint16 port, const QString &ns)
+    {
+        HttpClient http(port);
+        const QJsonObject view =
+            QJsonDocument::fromJson(http.get("/rendezvous.json").body).object();
+        QStringList peers;
+        for (const QJsonValue &group : view["namespaces"].toArray()) {
+            if (group["namespace"].toString() != ns)
+                continue;
+            for (const QJsonValue &registration : group["registrations"].toArray())
+                peers.append(registration["peer_id"].toString());
+        }
+        return peers;
     }
 
     QList<quint16> instancePorts() const
@@ -571,6 +603,42 @@ private Q_SLOTS:
         QCOMPARE(sorted(keysOf(onFirst->data())),
                  (QList<QByteArray>{"online from-first ", "online from-late "}));
         QCOMPARE(sorted(keysOf(onLate->data())), sorted(keysOf(onFirst->data())));
+    }
+
+    // The libp2p rendezvous point's registrations are the cluster's: a peer registered at one
+    // instance is discovered, over the wire, at another and shown in its /rendezvous.json, an
+    // instance started later has it from the snapshot, and an UNREGISTER reaches them all.
+    void rendezvousRegistrationsAcrossInstances()
+    {
+        m_redis = std::make_unique<RedisProcess>();
+        QVERIFY(m_redis->start());
+        ServerProcess *first = startLibp2pInstance();
+        ServerProcess *second = startLibp2pInstance();
+        QVERIFY(first && second);
+        const QString ns = QStringLiteral("goop-test/cluster");
+
+        RendezvousClient registrant;
+        QVERIFY(registrant.connect(libp2pAddressOf(first)));
+        QCOMPARE(registrant.registerIn(ns, 7200), RendezvousMessage::Ok);
+        const QStringList expected{registrant.peerId().toText()};
+        QVERIFY(runUntil([&] { return registeredIn(second->port(), ns) == expected; }, 5000));
+        RendezvousClient seeker;
+        QVERIFY(seeker.connect(libp2pAddressOf(second)));
+        QCOMPARE(seeker.discover(ns), expected);
+
+        ServerProcess *late = startLibp2pInstance();
+        QVERIFY(late);
+        QCOMPARE(registeredIn(late->port(), ns), expected); // its very first answer
+        QVERIFY(late->log().contains("1 rendezvous registrations loaded"));
+
+        registrant.unregisterFrom(ns);
+        QVERIFY(runUntil(
+            [&] {
+                return registeredIn(second->port(), ns).isEmpty() &&
+                       registeredIn(late->port(), ns).isEmpty();
+            },
+            5000));
+        QCOMPARE(seeker.discover(ns), QStringList());
     }
 
     // Today's clients behind Caddy round-robin: each dials /ws while it publishes (425 until the
@@ -1245,6 +1313,7 @@ private:
     std::vector<std::unique_ptr<ServerProcess>> m_instances;
     std::unique_ptr<CaddyProcess> m_caddy;
     std::vector<std::unique_ptr<StreamRecorder>> m_streams;
+    QTemporaryDir m_keys; // the instances' libp2p keys
 };
 
 QTEST_GUILESS_MAIN(TestCluster)

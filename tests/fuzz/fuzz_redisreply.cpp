@@ -1,8 +1,11 @@
 // libFuzzer target: what the cluster reads from Redis. The bytes are Redis's protocol, parsed
 // by hiredis's own reader into reply trees of any shape, which ClusterReplies decodes as the
-// backplane does (XREAD's stream entries, the snapshot script's answer). Properties: nothing is
-// read past a reply, and a snapshot never counts more peers than rows.
+// backplane does (XREAD's stream entries, the snapshot script's answer), then the rendezvous
+// registrations in them as ClusterRendezvous decodes them. Properties: nothing is read past a
+// reply, a snapshot never counts more peers than rows, and a decoded registration is its key's
+// peer's.
 #include "cluster/clusterreplies.h"
+#include "libp2p/rendezvous/sharedregistration.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +32,15 @@ bool declaresHugeAggregate(const char *data, size_t size)
     return false;
 }
 
+void decodeRegistration(const QByteArray &key, const QByteArray &value)
+{
+    const auto registration = SharedRegistration::decode(key, value);
+    const auto nsAndPeer = SharedRegistration::decodeKey(key);
+    if (registration && (!nsAndPeer || registration->peer != nsAndPeer->second ||
+                         !value.endsWith(registration->signedPeerRecord)))
+        std::abort();
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,14 +52,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *reply = nullptr;
     while (redisReaderGetReply(reader, &reply) == REDIS_OK && reply) {
         const auto *tree = static_cast<const redisReply *>(reply);
-        for (const ClusterReplies::StreamEntry &entry : ClusterReplies::streamEntries(tree))
+        for (const ClusterReplies::StreamEntry &entry : ClusterReplies::streamEntries(tree)) {
             PresenceMessage::parse(entry.json, PresenceMessage::Source::Server);
+            decodeRegistration(entry.registrationKey, entry.registrationValue);
+            SharedRegistration::decodeKey(entry.unregistrationKey);
+        }
         QString error;
         const auto snapshot = ClusterReplies::snapshot(tree, &error);
         if (snapshot && snapshot->peerCount > snapshot->rows.size())
             std::abort();
         if (!snapshot && error.isEmpty())
             std::abort();
+        if (snapshot) {
+            for (const auto &[key, value] : snapshot->rendezvousRegistrations)
+                decodeRegistration(key, value);
+        }
         freeReplyObject(reply);
         reply = nullptr;
     }

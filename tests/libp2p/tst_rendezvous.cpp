@@ -3,9 +3,13 @@
 #include "libp2p/rendezvous/registrationstore.h"
 #include "libp2p/rendezvous/rendezvousmessage.h"
 #include "libp2p/rendezvous/rendezvouspoint.h"
+#include "libp2p/rendezvous/sharedregistration.h"
 #include "libp2p/signedenvelope.h"
 
+#include <QDateTime>
 #include <QTest>
+
+#include <algorithm>
 
 using Message = RendezvousMessage;
 
@@ -41,6 +45,10 @@ private Q_SLOTS:
     void boundsPerNamespace();
     void boundsTotal();
     void countsRequestsAndRefusals();
+    void sharingReportsChanges();
+    void sharedRegistrationDecodeChecksTheRecord();
+    void sharedRegistrationsKeepCookiesStill();
+    void resynchroniseReplacesOnlyWhatCameFromOthers();
 
 private:
     RendezvousPoint::Options options() const;
@@ -449,6 +457,137 @@ void TestRendezvous::countsRequestsAndRefusals()
     QCOMPARE(stats.refusals.at(Message::InvalidTtl), quint64(1));
     QCOMPARE(stats.refusals.at(Message::InvalidCookie), quint64(1));
     QCOMPARE(RendezvousPoint::statusName(Message::InvalidCookie), QByteArray("E_INVALID_COOKIE"));
+}
+
+void TestRendezvous::sharingReportsChanges()
+{
+    RendezvousPoint point(options(), m_clock);
+    std::vector<SharedRegistration> registered;
+    std::vector<QString> unregistered;
+    point.setSharing({[&](const SharedRegistration &r) { registered.push_back(r); },
+                      [&](const QString &ns, const PeerId &) { unregistered.push_back(ns); }});
+    const IdentityKey key = IdentityKey::generate();
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    registerPeer(point, key, "x", 7200);
+    registerPeer(point, key, "y", 7200);
+    QCOMPARE(registered.size(), size_t(2));
+    QCOMPARE(registered[0].ns, QStringLiteral("x"));
+    QVERIFY(registered[0].peer == peerOf(key));
+    QCOMPARE(registered[0].recordSeq, quint64(1));
+    // On the wall clock, which every instance shares.
+    QVERIFY(registered[0].expiresAtMs >= before + 7200 * 1000);
+    QVERIFY(registered[0].expiresAtMs <= QDateTime::currentMSecsSinceEpoch() + 7200 * 1000);
+    // A refused one is not shared.
+    point.handle(registerMessage(key, "x", std::nullopt, 0), peerOf(key));
+    QCOMPARE(registered.size(), size_t(2));
+
+    Message request;
+    request.type = Message::Unregister;
+    request.unregistration = Message::Unregistration{QString(), {}};
+    point.handle(request, peerOf(key)); // every namespace: each one is shared
+    std::sort(unregistered.begin(), unregistered.end());
+    QCOMPARE(unregistered, (std::vector<QString>{"x", "y"}));
+}
+
+void TestRendezvous::sharedRegistrationDecodeChecksTheRecord()
+{
+    const IdentityKey key = IdentityKey::generate();
+    SharedRegistration shared;
+    shared.ns = QString::fromUtf8("with\0a NUL", 10); // the key's separator, yet no confusion
+    shared.peer = peerOf(key);
+    shared.recordSeq = 1;
+    shared.expiresAtMs = 1'900'000'000'000;
+    shared.signedPeerRecord = signedRecord(key, peerOf(key), 1);
+    const auto decoded = SharedRegistration::decode(shared.key(), shared.value());
+    QVERIFY(decoded);
+    QCOMPARE(decoded->ns, shared.ns);
+    QVERIFY(decoded->peer == shared.peer);
+    QCOMPARE(decoded->expiresAtMs, shared.expiresAtMs);
+    QCOMPARE(decoded->addresses.size(), size_t(1));
+
+    QVERIFY(!SharedRegistration::decode(shared.key(), "12 1"));
+    QVERIFY(!SharedRegistration::decode(shared.key(), "x 1 " + shared.signedPeerRecord));
+    QVERIFY(!SharedRegistration::decode("no separator", shared.value()));
+    SharedRegistration otherSeq = shared;
+    otherSeq.recordSeq = 2;
+    QVERIFY(!SharedRegistration::decode(shared.key(), otherSeq.value()));
+    SharedRegistration otherPeer = shared;
+    otherPeer.peer = peerOf(IdentityKey::generate());
+    QVERIFY(!SharedRegistration::decode(otherPeer.key(), shared.value()));
+}
+
+void TestRendezvous::sharedRegistrationsKeepCookiesStill()
+{
+    RendezvousPoint here(options(), m_clock);
+    RendezvousPoint elsewhere(options(), m_clock);
+    std::vector<SharedRegistration> registered;
+    elsewhere.setSharing({[&](const SharedRegistration &r) { registered.push_back(r); }, {}});
+    const IdentityKey key = IdentityKey::generate();
+    registerPeer(elsewhere, key, "x", 7200);
+    QCOMPARE(registered.size(), size_t(1));
+
+    QCOMPARE(here.applyShared(registered[0]), RegistrationStore::Outcome::Added);
+    const Message::QueryResult first = discover(here, "x");
+    QCOMPARE(first.registrations.size(), size_t(1));
+    QVERIFY(first.registrations[0].ttl > 7190 && first.registrations[0].ttl <= 7200);
+    // The same again (a snapshot after a reconnection) is nothing new for a cookie.
+    QCOMPARE(here.applyShared(registered[0]), RegistrationStore::Outcome::Unchanged);
+    QCOMPARE(discover(here, "x", 0, first.cookie).registrations.size(), size_t(0));
+    SharedRegistration stale = registered[0];
+    stale.recordSeq = 0;
+    stale.signedPeerRecord = signedRecord(key, peerOf(key), 0);
+    QCOMPARE(here.applyShared(stale), RegistrationStore::Outcome::StaleRecord);
+    SharedRegistration over = registered[0];
+    over.ns = QStringLiteral("y");
+    over.expiresAtMs = QDateTime::currentMSecsSinceEpoch() - 1;
+    QCOMPARE(here.applyShared(over), RegistrationStore::Outcome::Unchanged);
+    QCOMPARE(here.store().counts().registrations, 1);
+
+    here.applyUnregistration(QStringLiteral("x"), peerOf(key));
+    QCOMPARE(here.store().counts().registrations, 0);
+
+    // This instance's limits apply to what others took.
+    RendezvousPoint::Options small = options();
+    small.limits.maxRegistrations = 0;
+    RendezvousPoint full(small, m_clock);
+    QCOMPARE(full.applyShared(registered[0]), RegistrationStore::Outcome::StoreFull);
+}
+
+void TestRendezvous::resynchroniseReplacesOnlyWhatCameFromOthers()
+{
+    RendezvousPoint here(options(), m_clock);
+    RendezvousPoint elsewhere(options(), m_clock);
+    std::vector<SharedRegistration> shared;
+    const auto collect = [&](const SharedRegistration &r) { shared.push_back(r); };
+    elsewhere.setSharing({collect, {}});
+    here.setSharing({collect, {}});
+    const IdentityKey own = IdentityKey::generate();
+    const IdentityKey gone = IdentityKey::generate();
+    const IdentityKey kept = IdentityKey::generate();
+    registerPeer(here, own, "x", 7200);
+    registerPeer(elsewhere, gone, "x", 7200);
+    registerPeer(elsewhere, kept, "x", 7200);
+    QCOMPARE(shared.size(), size_t(3));
+    here.applyShared(shared[1]);
+    here.applyShared(shared[2]);
+    QCOMPARE(here.store().counts().registrations, 3);
+
+    // The cluster has `kept` only: `gone` goes, this instance's own stays and is sent again.
+    const std::vector<SharedRegistration> resend = here.resynchronise({shared[2]});
+    QCOMPARE(resend.size(), size_t(1));
+    QVERIFY(resend[0].peer == peerOf(own));
+    QVERIFY(qAbs(resend[0].expiresAtMs - shared[0].expiresAtMs) < 1000);
+    QStringList peers;
+    for (const RegistrationStore::Registration &r : here.store().snapshot())
+        peers.append(r.peer.toText());
+    peers.sort();
+    QStringList expected{peerOf(own).toText(), peerOf(kept).toText()};
+    expected.sort();
+    QCOMPARE(peers, expected);
+
+    // Once the cluster has it, nothing is sent again.
+    QCOMPARE(here.resynchronise({shared[0], shared[2]}).size(), size_t(0));
+    QCOMPARE(here.store().counts().registrations, 2);
 }
 
 QTEST_GUILESS_MAIN(TestRendezvous)

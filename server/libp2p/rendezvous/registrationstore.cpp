@@ -8,6 +8,9 @@
 namespace {
 
 constexpr qsizetype cookieHeaderBytes = 16; // epoch and position, big-endian
+// Expiries this close are one registration seen through two clocks (another instance's wall
+// clock, then ours), not a refresh.
+constexpr qint64 sameExpiryMs = 1000;
 
 qint64 steadyMilliseconds()
 {
@@ -36,12 +39,82 @@ RegistrationStore::Outcome RegistrationStore::add(Registration registration,
 {
     QMutexLocker locker(&m_mutex);
     dropExpired();
+    registration.expiresAt = m_clock() + std::chrono::milliseconds(ttl).count();
+    registration.fromOtherInstance = false;
+    return insert(std::move(registration), false);
+}
+
+RegistrationStore::Outcome RegistrationStore::addShared(Registration registration)
+{
+    QMutexLocker locker(&m_mutex);
+    dropExpired();
+    if (registration.expiresAt <= m_clock())
+        return Outcome::Unchanged; // over already: nothing to hold
+    registration.fromOtherInstance = true;
+    return insert(std::move(registration), true);
+}
+
+RegistrationStore::Resynchronisation
+RegistrationStore::replaceShared(std::vector<Registration> shared)
+{
+    QMutexLocker locker(&m_mutex);
+    dropExpired();
+    std::map<std::pair<QString, QByteArray>, const Registration *> incoming;
+    for (const Registration &registration : shared)
+        incoming[{registration.ns, registration.peer.bytes()}] = &registration;
+    Resynchronisation result;
+    std::set<std::pair<QString, QByteArray>> resent;
+    std::vector<quint64> gone;
+    for (const auto &[order, held] : m_byOrder) {
+        const auto key = std::make_pair(held.ns, held.peer.bytes());
+        const auto found = incoming.find(key);
+        if (held.fromOtherInstance) {
+            if (found == incoming.end())
+                gone.push_back(order);
+            continue;
+        }
+        const Registration *cluster = found == incoming.end() ? nullptr : found->second;
+        if (!cluster || cluster->recordSeq < held.recordSeq ||
+            (cluster->recordSeq == held.recordSeq &&
+             cluster->expiresAt + sameExpiryMs < held.expiresAt)) {
+            result.ownToResend.push_back(held);
+            resent.insert(key);
+        }
+    }
+    for (const quint64 order : gone)
+        erase(order);
+    const qint64 now = m_clock();
+    for (Registration &registration : shared) {
+        if (registration.expiresAt <= now ||
+            resent.count({registration.ns, registration.peer.bytes()}) > 0)
+            continue;
+        registration.fromOtherInstance = true;
+        switch (insert(std::move(registration), true)) {
+        case Outcome::PeerFull:
+        case Outcome::NamespaceFull:
+        case Outcome::StoreFull:
+            ++result.refused;
+            break;
+        default:
+            break;
+        }
+    }
+    return result;
+}
+
+RegistrationStore::Outcome RegistrationStore::insert(Registration registration, bool keepSame)
+{
     const auto key = std::make_pair(registration.ns, registration.peer.bytes());
     const auto existing = m_byNamespaceAndPeer.find(key);
     const bool refresh = existing != m_byNamespaceAndPeer.end();
     if (refresh) {
-        if (registration.recordSeq < m_byOrder.at(existing->second).recordSeq)
+        const Registration &held = m_byOrder.at(existing->second);
+        if (registration.recordSeq < held.recordSeq)
             return Outcome::StaleRecord;
+        if (keepSame && registration.recordSeq == held.recordSeq &&
+            registration.signedPeerRecord == held.signedPeerRecord &&
+            qAbs(registration.expiresAt - held.expiresAt) <= sameExpiryMs)
+            return Outcome::Unchanged;
         erase(existing->second);
     } else {
         const auto peerCount = m_perPeer.find(key.second);
@@ -54,7 +127,6 @@ RegistrationStore::Outcome RegistrationStore::add(Registration registration,
             return Outcome::StoreFull;
     }
     registration.order = ++m_lastOrder;
-    registration.expiresAt = m_clock() + std::chrono::milliseconds(ttl).count();
     m_byNamespaceAndPeer[key] = registration.order;
     m_namespaces[registration.ns].insert(registration.order);
     ++m_perPeer[key.second];
@@ -63,18 +135,21 @@ RegistrationStore::Outcome RegistrationStore::add(Registration registration,
     return refresh ? Outcome::Refreshed : Outcome::Added;
 }
 
-int RegistrationStore::remove(const QString &ns, const PeerId &peer)
+std::vector<QString> RegistrationStore::remove(const QString &ns, const PeerId &peer)
 {
     QMutexLocker locker(&m_mutex);
     dropExpired();
     std::vector<quint64> orders;
+    std::vector<QString> namespaces;
     for (const auto &[key, order] : m_byNamespaceAndPeer) {
-        if (key.second == peer.bytes() && (ns.isEmpty() || key.first == ns))
+        if (key.second == peer.bytes() && (ns.isEmpty() || key.first == ns)) {
             orders.push_back(order);
+            namespaces.push_back(key.first);
+        }
     }
     for (const quint64 order : orders)
         erase(order);
-    return int(orders.size());
+    return namespaces;
 }
 
 std::optional<RegistrationStore::Page> RegistrationStore::discover(const QString &ns, int limit,

@@ -16,8 +16,9 @@
 
 // The rendezvous point's registrations: one per namespace and peer, each until its TTL ends,
 // bounded in total, per peer and per namespace. Every registration gets the next number of a
-// counter, so a DISCOVER cookie is just "the last number you saw". The host's thread writes and
-// HTTP threads read: every call takes the mutex and drops what has expired.
+// counter, so a DISCOVER cookie is just "the last number you saw". The host's thread writes (in
+// a cluster the main thread too, with what other instances took) and HTTP threads read: every
+// call takes the mutex and drops what has expired.
 class RegistrationStore
 {
 public:
@@ -43,6 +44,8 @@ public:
         quint64 recordSeq = 0;
         qint64 expiresAt = 0; // Clock time
         quint64 order = 0;    // the counter's number when added or refreshed
+        // Came from another instance of a cluster rather than from a REGISTER here.
+        bool fromOtherInstance = false;
     };
     struct Page
     {
@@ -56,7 +59,8 @@ public:
         StaleRecord,   // an older peer record than the one we hold
         PeerFull,      // maxPerPeer
         NamespaceFull, // maxPerNamespace
-        StoreFull      // maxRegistrations
+        StoreFull,     // maxRegistrations
+        Unchanged      // addShared(): the same record and expiry as held, nothing to do
     };
 
     explicit RegistrationStore(Limits limits, Clock clock = {});
@@ -66,8 +70,21 @@ public:
 
     // Adds or refreshes the registration of `registration.peer` in `registration.ns`.
     Outcome add(Registration registration, std::chrono::seconds ttl);
-    // An empty namespace removes the peer from every namespace. Returns how many went.
-    int remove(const QString &ns, const PeerId &peer);
+    // Adds or refreshes a registration another instance took, until its `expiresAt` (Clock
+    // time). What is already held with the same record and expiry is left alone, so that the
+    // order number (and so every client's cookie) does not move for an echo of the same thing.
+    Outcome addShared(Registration registration);
+    // Replaces every registration from another instance with `shared` (a cluster's snapshot,
+    // expiries in Clock time); those of this instance stay unless `shared` has a newer record.
+    struct Resynchronisation
+    {
+        // This instance's own that `shared` lacks or holds in an older version: for the cluster.
+        std::vector<Registration> ownToResend;
+        int refused = 0; // of `shared`, not held for the limits
+    };
+    Resynchronisation replaceShared(std::vector<Registration> shared);
+    // An empty namespace removes the peer from every namespace. Returns the namespaces it left.
+    std::vector<QString> remove(const QString &ns, const PeerId &peer);
     // Registrations after the cookie's position, oldest first, at most `limit` (clamped to
     // maxDiscoverLimit; 0 means that maximum); an empty namespace means all of them. Nothing
     // when the cookie is not one of ours or is for another namespace.
@@ -82,6 +99,7 @@ public:
     Counts counts();
 
 private:
+    Outcome insert(Registration registration, bool keepSame); // with m_mutex held
     void dropExpired();
     void erase(quint64 order);
 

@@ -4,6 +4,11 @@
 #include "libp2p/signedenvelope.h"
 #include "rendezvousstreamhandler.h"
 
+#include <QDateTime>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcRendezvous, "goop.server.libp2p.rendezvous")
+
 namespace {
 
 using Message = RendezvousMessage;
@@ -42,8 +47,12 @@ std::optional<RendezvousMessage> RendezvousPoint::handle(const RendezvousMessage
     }
     case Message::Unregister: {
         // Only the peer itself: whatever ID the message names, it is the remote peer that goes.
-        if (request.unregistration)
-            m_store.remove(request.unregistration->ns, remote);
+        if (request.unregistration) {
+            for (const QString &ns : m_store.remove(request.unregistration->ns, remote)) {
+                if (m_sharing.unregistered)
+                    m_sharing.unregistered(ns, remote);
+            }
+        }
         QMutexLocker locker(&m_statsMutex);
         ++m_stats.unregisters;
         return std::nullopt;
@@ -106,9 +115,20 @@ RendezvousPoint::registerPeer(const RendezvousMessage::Registration &request, co
     registration.addresses = record->addresses;
     registration.signedPeerRecord = request.signedPeerRecord;
     registration.recordSeq = record->seq;
+    SharedRegistration shared;
+    shared.ns = registration.ns;
+    shared.peer = remote;
+    shared.signedPeerRecord = registration.signedPeerRecord;
+    shared.recordSeq = registration.recordSeq;
+    shared.expiresAtMs =
+        QDateTime::currentMSecsSinceEpoch() + std::chrono::milliseconds(ttl).count();
     switch (m_store.add(std::move(registration), ttl)) {
     case RegistrationStore::Outcome::Added:
     case RegistrationStore::Outcome::Refreshed:
+        if (m_sharing.registered)
+            m_sharing.registered(shared);
+        break;
+    case RegistrationStore::Outcome::Unchanged: // only for shared ones
         break;
     case RegistrationStore::Outcome::StaleRecord:
         return refuse(Message::InvalidSignedPeerRecord,
@@ -148,6 +168,51 @@ RendezvousMessage::QueryResult RendezvousPoint::discover(const RendezvousMessage
     }
     result.cookie = page->cookie;
     return result;
+}
+
+RegistrationStore::Outcome RendezvousPoint::applyShared(const SharedRegistration &registration)
+{
+    const RegistrationStore::Outcome outcome = m_store.addShared(
+        registration.toStored(m_store.now(), QDateTime::currentMSecsSinceEpoch()));
+    switch (outcome) {
+    case RegistrationStore::Outcome::PeerFull:
+    case RegistrationStore::Outcome::NamespaceFull:
+    case RegistrationStore::Outcome::StoreFull:
+        qCDebug(lcRendezvous,
+                "rendezvous: not holding %s in \"%s\" from another instance: "
+                "this instance's limits are reached",
+                qPrintable(registration.peer.toText()), qPrintable(registration.ns));
+        break;
+    default:
+        break;
+    }
+    return outcome;
+}
+
+void RendezvousPoint::applyUnregistration(const QString &ns, const PeerId &peer)
+{
+    m_store.remove(ns, peer);
+}
+
+std::vector<SharedRegistration>
+RendezvousPoint::resynchronise(const std::vector<SharedRegistration> &cluster)
+{
+    const qint64 storeNow = m_store.now();
+    const qint64 unixNowMs = QDateTime::currentMSecsSinceEpoch();
+    std::vector<RegistrationStore::Registration> shared;
+    shared.reserve(cluster.size());
+    for (const SharedRegistration &registration : cluster)
+        shared.push_back(registration.toStored(storeNow, unixNowMs));
+    const RegistrationStore::Resynchronisation result = m_store.replaceShared(std::move(shared));
+    if (result.refused > 0)
+        qCDebug(lcRendezvous,
+                "rendezvous: not holding %d registrations from the cluster: this instance's "
+                "limits are reached",
+                result.refused);
+    std::vector<SharedRegistration> own;
+    for (const RegistrationStore::Registration &registration : result.ownToResend)
+        own.push_back(SharedRegistration::fromStored(registration, storeNow, unixNowMs));
+    return own;
 }
 
 void RendezvousPoint::countRefusal(RendezvousMessage::Status status)

@@ -4,10 +4,12 @@
 #include "libp2p/protocolregistry.h"
 #include "registrationstore.h"
 #include "rendezvousmessage.h"
+#include "sharedregistration.h"
 
 #include <QMutex>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +41,23 @@ public:
     // and for message types we do not serve.
     std::optional<RendezvousMessage> handle(const RendezvousMessage &request, const PeerId &remote);
 
+    // In a cluster: what this point accepts or removes, for the other instances. Set before the
+    // host starts; called on the host's thread.
+    struct Sharing
+    {
+        std::function<void(const SharedRegistration &registration)> registered;
+        std::function<void(const QString &ns, const PeerId &peer)> unregistered;
+    };
+    void setSharing(Sharing sharing) { m_sharing = std::move(sharing); }
+
+    // What other instances accepted or removed (any thread); a registration beyond this
+    // instance's limits is just not held here.
+    RegistrationStore::Outcome applyShared(const SharedRegistration &registration);
+    void applyUnregistration(const QString &ns, const PeerId &peer);
+    // The cluster's registrations replace those from other instances; returns this instance's
+    // own that the cluster lacks or holds older, to be shared again.
+    std::vector<SharedRegistration> resynchronise(const std::vector<SharedRegistration> &cluster);
+
     RegistrationStore &store() { return m_store; }
     const Options &options() const { return m_options; }
     ProtocolRegistry::Factory handlerFactory();
@@ -62,6 +81,7 @@ private:
 
     const Options m_options;
     RegistrationStore m_store;
+    Sharing m_sharing;
     mutable QMutex m_statsMutex; // the host's thread counts, HTTP threads read
     Stats m_stats;
 };
