@@ -589,9 +589,9 @@ CommandLine CommandLine::parse(const QStringList &arguments,
                                   std::chrono::seconds &target) {
         if (!parser.isSet(option))
             return true;
-        const QString text = parser.value(option);
+        const QString given = parser.value(option);
         const auto duration =
-            text == QLatin1String("0") ? std::chrono::milliseconds(0) : parseDuration(text);
+            given == QLatin1String("0") ? std::chrono::milliseconds(0) : parseDuration(given);
         if (!duration || duration->count() < (zeroAllowed ? 0 : 1000) ||
             duration->count() % 1000 != 0 || duration->count() / 1000 > 0xffffffffLL)
             return false;

@@ -54,7 +54,7 @@ void Libp2pStream::reset()
 {
     if (!m_connection.m_yamux)
         return;
-    m_connection.m_yamux->reset(m_id);
+    m_connection.resetStream(*this);
     m_connection.flush();
 }
 
@@ -207,7 +207,9 @@ void Libp2pConnection::handleYamuxEvents()
                 continue;
             }
             const auto it = m_streams.find(event.stream);
-            if (it == m_streams.end() || !m_yamux->hasStream(event.stream))
+            // A stream both sides have closed is gone from Yamux already, but what came with its
+            // last frames is still to be handed over; only a reset one hears nothing more.
+            if (it == m_streams.end() || it->second->m_reset)
                 continue;
             Libp2pStream &stream = *it->second;
             const bool negotiated = stream.m_select.state() == MultistreamSelect::State::Agreed;
@@ -221,7 +223,7 @@ void Libp2pConnection::handleYamuxEvents()
                 if (negotiated && stream.m_handler)
                     stream.m_handler->remoteClosed(stream);
                 else
-                    m_yamux->reset(stream.id());
+                    resetStream(stream);
                 break;
             case YamuxSession::Event::Drained:
                 if (negotiated && stream.m_handler)
@@ -252,7 +254,7 @@ void Libp2pConnection::handleStreamBytes(Libp2pStream &stream, const QByteArray 
     stream.m_select.feed(bytes);
     m_yamux->write(stream.id(), stream.m_select.takeOutput());
     if (stream.m_select.state() == MultistreamSelect::State::Failed) {
-        m_yamux->reset(stream.id());
+        resetStream(stream);
         return;
     }
     if (stream.m_select.state() != MultistreamSelect::State::Agreed)
@@ -260,13 +262,19 @@ void Libp2pConnection::handleStreamBytes(Libp2pStream &stream, const QByteArray 
     if (!stream.m_handler)
         stream.m_handler = m_registry.create(stream.m_select.protocol());
     if (!stream.m_handler) {
-        m_yamux->reset(stream.id());
+        resetStream(stream);
         return;
     }
     stream.m_handler->opened(stream);
     const QByteArray remainder = stream.m_select.takeRemainder();
-    if (!remainder.isEmpty() && m_yamux->hasStream(stream.id()))
+    if (!remainder.isEmpty() && !stream.m_reset)
         stream.m_handler->received(stream, remainder);
+}
+
+void Libp2pConnection::resetStream(Libp2pStream &stream)
+{
+    stream.m_reset = true;
+    m_yamux->reset(stream.id());
 }
 
 Libp2pStream *Libp2pConnection::openStream(std::vector<QByteArray> protocols,

@@ -72,6 +72,7 @@ private:
     void handlePlaintext(const QByteArray &bytes);
     void handleYamuxEvents();
     void handleStreamBytes(Libp2pStream &stream, const QByteArray &bytes);
+    void resetStream(Libp2pStream &stream); // marks it, so that nothing more reaches its handler
     void flush();
     void sendSecure(const QByteArray &plaintext);
 

@@ -40,6 +40,6 @@ private:
     quint32 m_id;
     MultistreamSelect m_select;
     std::unique_ptr<StreamHandler> m_handler; // set once negotiated (inbound) or from the start
-    bool m_handlerOpened = false;
     bool m_manualFlowControl = false;
+    bool m_reset = false; // by us: nothing more reaches the handler
 };

@@ -13,14 +13,11 @@ namespace {
 struct Exchange
 {
     QByteArray request;
-    bool answered = true; // the request has an answer
     QByteArray received;
     bool closed = false;
 };
 
-// Sends one length-prefixed message and collects what comes back. Only a request without an
-// answer closes its side at once: the daemon did not answer a REGISTER whose stream was
-// half-closed right behind it.
+// Sends one length-prefixed message, closes its side and collects what comes back.
 class OneRequest : public StreamHandler
 {
 public:
@@ -28,8 +25,7 @@ public:
     void opened(Libp2pStream &stream) override
     {
         stream.write(Varint::encode(quint64(m_exchange->request.size())) + m_exchange->request);
-        if (!m_exchange->answered)
-            stream.closeWrite();
+        stream.closeWrite();
     }
     void received(Libp2pStream &, const QByteArray &bytes) override
     {
@@ -94,7 +90,6 @@ std::optional<RendezvousMessage> RendezvousClient::exchange(const RendezvousMess
 {
     auto exchange = std::make_shared<Exchange>();
     exchange->request = request.encode();
-    exchange->answered = answered;
     m_connection->openStream({"/rendezvous/1.0.0"}, std::make_unique<OneRequest>(exchange));
     if (!answered) {
         // The spec has no answer to it: the instance closing its side is all there is to wait for.

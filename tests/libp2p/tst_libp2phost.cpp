@@ -21,6 +21,7 @@ class TestLibp2pHost : public QObject
 private Q_SLOTS:
     void connectionsBackToBack();
     void unknownProtocolIsRefused();
+    void answerToAHalfClosedRequestArrives();
     void hostAnswersPingAndIdentify();
     void hostClosesSilentConnections();
     void hostCapsConnections();
@@ -41,14 +42,18 @@ struct Collected
 class Collector : public StreamHandler
 {
 public:
-    Collector(std::shared_ptr<Collected> result, QByteArray toSend = {})
-        : m_result(std::move(result)), m_toSend(std::move(toSend))
+    Collector(std::shared_ptr<Collected> result, QByteArray toSend = {},
+              bool closeAfterSending = false)
+        : m_result(std::move(result)), m_toSend(std::move(toSend)),
+          m_closeAfterSending(closeAfterSending)
     {}
     void opened(Libp2pStream &stream) override
     {
         m_result->agreed = true;
         if (!m_toSend.isEmpty())
             stream.write(m_toSend);
+        if (m_closeAfterSending)
+            stream.closeWrite();
     }
     void received(Libp2pStream &, const QByteArray &bytes) override { m_result->data += bytes; }
     void remoteClosed(Libp2pStream &stream) override
@@ -60,6 +65,7 @@ public:
 private:
     std::shared_ptr<Collected> m_result;
     QByteArray m_toSend;
+    bool m_closeAfterSending;
 };
 
 // Two connections joined by queues, so that neither calls into the other from its send.
@@ -173,6 +179,24 @@ void TestLibp2pHost::unknownProtocolIsRefused()
     QVERIFY(!result->agreed);
     QCOMPARE(pair.client.streamCount(), 0);
     QCOMPARE(pair.client.stage(), Libp2pConnection::Stage::Ready); // the connection lives on
+}
+
+// A request with its FIN right behind it, as many clients send one (write, close, read): the
+// answer and the peer's FIN come back in one read, after which Yamux has let go of the stream,
+// and the answer must still reach the handler.
+void TestLibp2pHost::answerToAHalfClosedRequestArrives()
+{
+    BackToBack pair;
+    pair.pump();
+    const QByteArray ping = randomBytes(32);
+    auto result = std::make_shared<Collected>();
+    QVERIFY(pair.client.openStream({PingHandler::protocolId},
+                                   std::make_unique<Collector>(result, ping, true)));
+    pair.pump();
+    QCOMPARE(result->data, ping);
+    QVERIFY(result->closed);
+    QCOMPARE(pair.client.streamCount(), 0);
+    QCOMPARE(pair.server.streamCount(), 0);
 }
 
 namespace {
