@@ -1,6 +1,7 @@
 // Relayed throughput and latency through goop-rendezvous's circuit relay and through a
-// js-libp2p relay (@libp2p/circuit-relay-v2's server), side by side, over loopback. Not a
-// ctest: run by hand and read the table.
+// js-libp2p relay (@libp2p/circuit-relay-v2's server), side by side, over loopback, each relay
+// a process of its own, the two js clients in this one. Not a ctest: run by
+// tests/bench/run-relay-benchmark.sh, or by hand:
 //
 //   node relay-bench.mjs path/to/goop-rendezvous [MEBIBYTES]
 import { spawn } from 'node:child_process';
@@ -17,11 +18,12 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 
 const binary = process.argv[2];
 const mebibytes = Number(process.argv[3] ?? 8);
-const dir = mkdtempSync(join(tmpdir(), 'goop-relay-bench-'));
+let dir; // for our relay's key
 const SINK = '/goop-bench/sink/1.0.0';
 const ECHO = '/goop-bench/echo/1.0.0';
 
 function startOurs() {
+  dir = mkdtempSync(join(tmpdir(), 'goop-relay-bench-'));
   return new Promise((resolve, reject) => {
     const proc = spawn(binary, ['-addr', '127.0.0.1:0', '--libp2p-listen', '/ip4/127.0.0.1/tcp/0',
       '--libp2p-key', join(dir, 'key'), '--relay-circuit-bytes', '0', '--relay-circuit-duration', '0'],
@@ -36,18 +38,39 @@ function startOurs() {
   });
 }
 
-async function startJs() {
+// The js relay in a node process of its own (this script with --js-relay), as ours is: each
+// relay gets a core apart from the clients, and its CPU can be read the same way.
+function startJs() {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [process.argv[1], '--js-relay'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /^relay (\S+)$/m.exec(out);
+      if (match) resolve({ address: match[1], stop: () => proc.kill('SIGTERM'), pid: proc.pid });
+    });
+    proc.on('exit', (code) => reject(new Error(`js relay exited ${code}: ${out}`)));
+  });
+}
+
+async function serveJsRelay() {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncryption: [noise()],
     streamMuxers: [yamux()],
+    // Room for goop-relayhold's thousand reservations (run-relay-benchmark.sh).
+    connectionManager: { maxConnections: 10000, maxIncomingPendingConnections: 1000 },
     services: {
       identify: identify(),
-      relay: circuitRelayServer({ reservations: { applyDefaultLimit: false } }),
+      relay: circuitRelayServer({
+        reservations: { applyDefaultLimit: false, maxReservations: 10000 },
+        maxInboundHopStreams: 10000,
+      }),
     },
   });
-  return { address: node.getMultiaddrs()[0].toString(), stop: () => node.stop() };
+  console.log(`relay ${node.getMultiaddrs()[0].toString()}`);
+  process.on('SIGTERM', async () => { await node.stop(); process.exit(0); });
 }
 
 async function client(listen = []) {
@@ -60,9 +83,8 @@ async function client(listen = []) {
   });
 }
 
-// The relay process's CPU seconds (user and system), when it is a process of its own.
+// The relay process's CPU seconds (user and system).
 function cpuSeconds(pid) {
-  if (!pid) return NaN;
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -121,16 +143,23 @@ async function measure(relay) {
   return { mibPerSecond: mebibytes / seconds, p50: times[100], p99: times[198], cpuMsPerMib };
 }
 
-const rows = [];
-for (const [name, start] of [['goop-rendezvous', startOurs], ['js-libp2p 1.9.4', startJs]]) {
-  const relay = await start();
-  const result = await measure(relay);
-  const cpu = Number.isNaN(result.cpuMsPerMib) ? 'in the test process' : result.cpuMsPerMib.toFixed(1);
-  rows.push(`| ${name} | ${result.mibPerSecond.toFixed(1)} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} | ${cpu} |`);
-  await relay.stop();
+async function compare() {
+  const rows = [];
+  for (const [name, start] of [['goop-rendezvous', startOurs], ['js-libp2p relay', startJs]]) {
+    const relay = await start();
+    const result = await measure(relay);
+    rows.push(`| ${name} | ${result.mibPerSecond.toFixed(1)} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} | ${result.cpuMsPerMib.toFixed(1)} |`);
+    await relay.stop();
+  }
+  console.log(`| relay | MiB/s (${mebibytes} MiB one way) | RTT p50 ms | RTT p99 ms | relay CPU ms per MiB |`);
+  console.log('|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
 }
-console.log(`| relay | MiB/s (${mebibytes} MiB one way) | RTT p50 ms | RTT p99 ms | relay CPU ms per MiB |`);
-console.log('|---|---|---|---|---|');
-for (const row of rows) console.log(row);
-rmSync(dir, { recursive: true, force: true });
-process.exit(0);
+
+if (binary === '--js-relay') {
+  await serveJsRelay();
+} else {
+  await compare();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
