@@ -243,7 +243,8 @@ CommandLine CommandLine::parse(const QStringList &arguments,
     const QCommandLineOption libp2pKey(
         QStringLiteral("libp2p-key"),
         QStringLiteral("The libp2p host's Ed25519 identity key, created (mode 0600) on first "
-                       "start; its peer ID survives restarts. Required with --libp2p-listen."),
+                       "start; its peer ID survives restarts. Required with --libp2p-listen "
+                       "(env GOOP_LIBP2P_KEY; the systemd unit sets it)."),
         QStringLiteral("FILE"));
     const QCommandLineOption libp2pAnnounce(
         QStringLiteral("libp2p-announce"),
@@ -561,7 +562,10 @@ CommandLine CommandLine::parse(const QStringList &arguments,
             target->push_back(*address);
         }
     }
-    config.libp2pKeyFile = parser.value(libp2pKey);
+    // The systemd unit names a file in its state directory here, so that --libp2p-listen is
+    // all an operator adds.
+    config.libp2pKeyFile =
+        valueOf(libp2pKey, QStringLiteral("GOOP_LIBP2P_KEY")).value_or(QString());
     if (!config.libp2pListen.empty() && config.libp2pKeyFile.isEmpty())
         return fail(QStringLiteral("--libp2p-listen needs --libp2p-key FILE, where the host's "
                                    "identity is kept"));

@@ -46,6 +46,23 @@ void TestLibp2pFlags::listenKeyAndAnnounce()
     QCOMPARE(c.config.libp2pAnnounce.size(), size_t(1));
     QCOMPARE(c.config.libp2pMaxConnections, 10);
     QCOMPARE(parse({}).config.libp2pMaxConnections, 1024);
+
+    // The systemd unit names the key file in the environment: one flag turns the host on, and
+    // without it the variable changes nothing.
+    const QHash<QString, QString> unit{
+        {QStringLiteral("GOOP_LIBP2P_KEY"), QStringLiteral("/var/lib/goop-rendezvous/libp2p.key")}};
+    const CommandLine fromUnit =
+        CommandLine::parse({"goop-rendezvous", "--libp2p-listen", "/ip4/0.0.0.0/tcp/4001"}, unit);
+    QCOMPARE(fromUnit.action, CommandLine::Action::Run);
+    QCOMPARE(fromUnit.config.libp2pKeyFile, QStringLiteral("/var/lib/goop-rendezvous/libp2p.key"));
+    const CommandLine quiet = CommandLine::parse({"goop-rendezvous"}, unit);
+    QCOMPARE(quiet.action, CommandLine::Action::Run);
+    QVERIFY(quiet.config.libp2pListen.empty());
+    QCOMPARE(CommandLine::parse({"goop-rendezvous", "--libp2p-listen", "/ip4/0.0.0.0/tcp/4001",
+                                 "--libp2p-key", "/elsewhere"},
+                                unit)
+                 .config.libp2pKeyFile,
+             QStringLiteral("/elsewhere"));
 }
 
 void TestLibp2pFlags::relayDefaultsAndFlags()
