@@ -48,7 +48,7 @@ constexpr auto clusterStartWait = std::chrono::milliseconds(3000);
 int runDaemon(const ServerConfig &config)
 {
     LogSink sink;
-    Logging::install(&sink, config.logLevel);
+    const Logging::Installation logging(&sink, config.logLevel);
 
     const qint64 openFiles = raiseOpenFileLimit();
     const int maxConnections = config.maxConnections > 0
@@ -79,11 +79,9 @@ int runDaemon(const ServerConfig &config)
                   static_cast<long long>(clusterStartWait.count()));
     if (server.isStopped()) {
         qCInfo(lcApp, "stopped before serving");
-        Logging::uninstall();
         return 0;
     }
     if (const auto error = server.listen()) {
-        Logging::uninstall();
         std::fprintf(stderr, "goop-rendezvous: %s\n", qPrintable(*error));
         serviceManager.failed(1);
         return 1;
@@ -98,6 +96,5 @@ int runDaemon(const ServerConfig &config)
 
     const int exitCode = QCoreApplication::exec();
     qCInfo(lcApp, "stopped");
-    Logging::uninstall();
     return exitCode;
 }

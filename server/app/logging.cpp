@@ -86,7 +86,7 @@ std::optional<Level> parseLevel(QStringView name)
     return std::nullopt;
 }
 
-void install(LogSink *sink, Level level)
+Installation::Installation(LogSink *sink, Level level)
 {
     g_sink = sink;
     g_journal = qEnvironmentVariableIsSet("JOURNAL_STREAM");
@@ -105,7 +105,7 @@ void install(LogSink *sink, Level level)
     g_previousHandler = qInstallMessageHandler(handleMessage);
 }
 
-void uninstall()
+Installation::~Installation()
 {
     qInstallMessageHandler(g_previousHandler);
     g_sink = nullptr;

@@ -21,8 +21,16 @@ enum class Level
 
 std::optional<Level> parseLevel(QStringView name); // debug, info, warn (warning), error
 
-// Installs the message handler and level filter; the sink must outlive the logging.
-void install(LogSink *sink, Level level);
-void uninstall();
+// Qt's messages go to `sink`, filtered by `level`, while this lives. Declare it before anything
+// whose threads may still log while it ends (the server's stream writers close their streams in
+// its destructor), so that they are gone before the sink is.
+class Installation
+{
+public:
+    Installation(LogSink *sink, Level level);
+    ~Installation();
+    Installation(const Installation &) = delete;
+    Installation &operator=(const Installation &) = delete;
+};
 
 } // namespace Logging

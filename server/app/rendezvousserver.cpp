@@ -170,6 +170,8 @@ RendezvousServer::~RendezvousServer()
     m_idleConnections.closeAll(); // before the workers it hands connections back to
     m_workers.clear();            // before the services they use
     m_backplane.reset();
+    // The writers still close streams, and tell m_webSockets of each, which goes before them.
+    m_events.stopWriters();
 }
 
 bool RendezvousServer::waitForCluster(std::chrono::milliseconds timeout)

@@ -57,6 +57,10 @@ public:
 
     // Ends every stream (at shutdown), after a last attempt to send what is pending.
     void closeAll();
+    // Ends every stream and waits for the writers to end: from here on nothing calls the
+    // WebSocketEvents, and only the counts may still be asked for. For an owner whose
+    // WebSocketEvents go to something that dies before this hub.
+    void stopWriters() { m_writers.clear(); }
 
     int subscriberCount() const;
     int webSocketCount() const;

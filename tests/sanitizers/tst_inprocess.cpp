@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QTcpSocket>
 #include <QTest>
 #include <QThread>
 #include <QUrl>
@@ -65,14 +66,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QLoggingCategory::setFilterRules(QStringLiteral("goop.*.info=false"));
-        ServerConfig config;
-        config.host = QStringLiteral("127.0.0.1");
-        config.port = 0;
-        config.threads = 2;
-        config.access.peerPublishes.perSecond = 0;
-        config.access.addressPublishes.perSecond = 0;
-        config.access.connections.perSecond = 0;
-        m_server = std::make_unique<RendezvousServer>(config, 1000, m_logs);
+        m_server = std::make_unique<RendezvousServer>(unlimited(), 1000, m_logs);
         QVERIFY(!m_server->listen());
         m_port = quint16(QUrl(m_server->url()).port());
     }
@@ -187,7 +181,53 @@ private Q_SLOTS:
         QVERIFY2(mostParked >= 1 && mostParked <= 4, qPrintable(QString::number(mostParked)));
     }
 
+    // Destroyed right after stop() while its writers still close a few thousand WebSockets:
+    // they tell the server's WebSocket registry of each, which must outlive them (it did not,
+    // and every stop with 10,000 WebSockets open crashed).
+    void destroyedWhileItsWebSocketsClose()
+    {
+        auto server = std::make_unique<RendezvousServer>(unlimited(), 10000, m_logs);
+        QVERIFY(!server->listen());
+        const quint16 port = quint16(QUrl(server->url()).port());
+        std::vector<std::unique_ptr<QTcpSocket>> sockets;
+        for (int i = 0; i < 1500; ++i) {
+            sockets.push_back(std::make_unique<QTcpSocket>());
+            QTcpSocket &socket = *sockets.back();
+            socket.connectToHost(QHostAddress::LocalHost, port);
+            // A peer publishes before its WebSocket is let in: both on one connection.
+            const QByteArray peer = "closing-" + QByteArray::number(i);
+            const QByteArray body = "{\"type\":\"online\",\"peerId\":\"" + peer + "\"}";
+            socket.write("POST /publish HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                         "Content-Length: " +
+                         QByteArray::number(body.size()) + "\r\n\r\n" + body +
+                         "GET /ws?peer_id=" + peer +
+                         " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         "Sec-WebSocket-Version: 13\r\n\r\n");
+        }
+        // (Each online goes to every WebSocket open by then: the writers are busy, as they
+        // should be for this.)
+        // Most of them open is enough: what counts is that the writers have many to close.
+        QTRY_VERIFY_WITH_TIMEOUT(server->gauges().webSockets >= qint64(sockets.size()) * 9 / 10,
+                                 30000);
+        server->stop();
+        server.reset(); // at once: the writers are still closing
+    }
+
 private:
+    static ServerConfig unlimited()
+    {
+        ServerConfig config;
+        config.host = QStringLiteral("127.0.0.1");
+        config.port = 0;
+        config.threads = 2;
+        config.access.peerPublishes.perSecond = 0;
+        config.access.addressPublishes.perSecond = 0;
+        config.access.connections.perSecond = 0;
+        config.access.maxStreamsPerAddress = 0;
+        return config;
+    }
+
     LogSink m_logs;
     std::unique_ptr<RendezvousServer> m_server;
     quint16 m_port = 0;
