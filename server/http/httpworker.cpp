@@ -2,6 +2,7 @@
 
 #include "blockingcall.h"
 #include "guardedtcpserver.h"
+#include "libp2p/threadcryptostate.h"
 
 #include <QHostAddress>
 
@@ -32,7 +33,11 @@ HttpWorker::HttpWorker(SocketIo::Handle listeningSocket, const ConnectionGuard::
 
 HttpWorker::~HttpWorker()
 {
-    runInThread([this] { delete m_context; });
+    // QHttpServer's servers made a TLS configuration, and so used OpenSSL, in this thread.
+    runInThread([this] {
+        delete m_context;
+        releaseThreadCryptoState();
+    });
     m_thread.quit();
     m_thread.wait();
 }

@@ -6,6 +6,7 @@
 #include "libp2pconnection.h"
 #include "pinghandler.h"
 #include "protocolregistry.h"
+#include "threadcryptostate.h"
 
 #include <QElapsedTimer>
 #include <QLoggingCategory>
@@ -303,7 +304,10 @@ void Libp2pHost::stop()
 {
     if (!m_worker)
         return;
-    runAndWait(m_worker, [this] { m_worker->stop(); });
+    runAndWait(m_worker, [this] {
+        m_worker->stop();
+        releaseThreadCryptoState();
+    });
     m_thread.quit();
     m_thread.wait();
     m_worker = nullptr; // deleted on the thread's way out

@@ -3,14 +3,17 @@
 #include "libp2p/libp2pconnection.h"
 #include "libp2p/libp2phost.h"
 #include "libp2p/pinghandler.h"
+#include "libp2p/threadcryptostate.h"
 #include "libp2p/varint.h"
 
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
+#include <QThread>
 
 #include <algorithm>
 #include <deque>
+#include <openssl/err.h>
 
 // Whole connections: two of ours back to back, then the host on its thread over loopback,
 // dialled by our own connection code.
@@ -26,6 +29,7 @@ private Q_SLOTS:
     void hostClosesSilentConnections();
     void hostCapsConnections();
     void hostRefusesBadListenAddress();
+    void threadCryptoStateIsReleased();
 };
 
 namespace {
@@ -331,6 +335,25 @@ void TestLibp2pHost::hostRefusesBadListenAddress()
     QVERIFY(error);
     QVERIFY2(error->contains(QLatin1String("cannot listen on /dns4/example.org/tcp/1")),
              qPrintable(*error));
+}
+
+// The host and HTTP threads release OpenSSL's state for their thread before they report
+// finished; a thread's error queue is part of that state, so after the release it is empty.
+void TestLibp2pHost::threadCryptoStateIsReleased()
+{
+    unsigned long queuedBefore = 0;
+    unsigned long queuedAfter = 0;
+    std::unique_ptr<QThread> thread(QThread::create([&] {
+        ERR_raise(ERR_LIB_EVP, ERR_R_PASSED_NULL_PARAMETER);
+        queuedBefore = ERR_peek_error();
+        releaseThreadCryptoState();
+        queuedAfter = ERR_peek_error();
+        releaseThreadCryptoState(); // the look made a fresh state, which must not outlive us
+    }));
+    thread->start();
+    QVERIFY(thread->wait(10000));
+    QVERIFY(queuedBefore != 0);
+    QCOMPARE(queuedAfter, 0ul);
 }
 
 QTEST_GUILESS_MAIN(TestLibp2pHost)

@@ -1,0 +1,8 @@
+#include "threadcryptostate.h"
+
+#include <openssl/crypto.h>
+
+void releaseThreadCryptoState()
+{
+    OPENSSL_thread_stop();
+}
