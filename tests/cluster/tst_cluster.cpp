@@ -431,8 +431,13 @@ private Q_SLOTS:
             return true;
         };
         QVERIFY(publishSome(60));
+        // All three: the steady stream's 60th event is compared below, and instances read the
+        // cluster's stream each at its own pace.
         QVERIFY(runUntil(
-            [&] { return cutHere->data().size() >= 60 && cutViaCaddy->data().size() >= 60; },
+            [&] {
+                return steady->data().size() >= 60 && cutHere->data().size() >= 60 &&
+                       cutViaCaddy->data().size() >= 60;
+            },
             10000));
         const auto before = [](StreamRecorder *s) { return s->data(); };
         const QList<QByteArray> hereBefore = before(cutHere);
