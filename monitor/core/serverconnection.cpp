@@ -115,7 +115,9 @@ void ServerConnection::connectNow()
     m_snapshotApplied = false;
     qCDebug(lcConnection, "%s: opening the event stream (after %s)", qPrintable(m_server),
             m_lastEventId.isEmpty() ? "nothing" : m_lastEventId.constData());
-    m_stream = get(QStringLiteral("/events?snapshot=1"), "text/event-stream", m_lastEventId);
+    // punch=0: the monitor has no use for hole-punching hints, N² of them when a crowd arrives.
+    m_stream =
+        get(QStringLiteral("/events?snapshot=1&punch=0"), "text/event-stream", m_lastEventId);
     connect(m_stream, &QNetworkReply::readyRead, this, &ServerConnection::onStreamData);
     connect(m_stream, &QNetworkReply::finished, this, &ServerConnection::onStreamFinished);
     // The watchdog also bounds the connect itself: a host that accepts and never answers.

@@ -471,8 +471,9 @@ function setConnection(state, detail, label = state) {
 // after it, with no gap. After a reconnect it resumes after the last event applied; when the
 // server cannot (it restarted, or the page was away too long) it says so and sends a snapshot.
 function connect() {
-  const query = lastEventId ? `snapshot=1&lastEventId=${encodeURIComponent(lastEventId)}` : 'snapshot=1';
-  const es = new EventSource(`/events?${query}`);
+  // punch=0: the page has no use for hole-punching hints, N² of them when a crowd arrives.
+  const resume = lastEventId ? `&lastEventId=${encodeURIComponent(lastEventId)}` : '';
+  const es = new EventSource(`/events?snapshot=1&punch=0${resume}`);
   source = es;
   snapshot = null;
   es.onopen = () => {

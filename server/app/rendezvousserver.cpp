@@ -87,7 +87,7 @@ RendezvousServer::RendezvousServer(const ServerConfig &config, int maxConnection
       m_punchHints(
           m_presence,
           [this](const QByteArray &target, const QByteArray &json) { deliverHint(target, json); },
-          config.punchCooldown)
+          [this] { return hintsReachAnyone(); }, config.punchCooldown)
 {
     // Buckets of clients gone quiet are dropped, so that a flood's memory comes back.
     connect(&m_sweeper, &QTimer::timeout, this, [this] { m_access.sweep(); });
@@ -141,6 +141,15 @@ void RendezvousServer::markWebSocket(const QByteArray &peerId, bool connected)
     m_presence.setWebSocketConnected(peerId, connected);
 }
 
+bool RendezvousServer::hintsReachAnyone() const
+{
+#ifdef GOOP_HAVE_HIREDIS
+    if (m_backplane)
+        return true; // other instances' streams
+#endif
+    return m_events.punchHintAudience() > 0;
+}
+
 void RendezvousServer::deliverHint(const QByteArray &target, const QByteArray &json)
 {
 #ifdef GOOP_HAVE_HIREDIS
@@ -159,9 +168,9 @@ void RendezvousServer::deliverHintHere(const QByteArray &target, const QByteArra
     // gets it from the instance that holds it; for one on none, each instance sends it to its
     // own event streams.
     if (alone)
-        m_events.broadcastEvent(json);
+        m_events.broadcastEvent(json, EventHub::Content::PunchHint);
     else if (!m_presence.isOnWebSocket(target))
-        m_events.broadcast(SseFrame::data(json));
+        m_events.broadcast(SseFrame::data(json), {}, EventHub::Content::PunchHint);
 }
 
 RendezvousServer::~RendezvousServer()

@@ -66,6 +66,8 @@ private:
     std::function<QByteArray()> rendezvousJson() const;
     // Marks the peer's row on a WebSocket or not: through the cluster when there is one.
     void markWebSocket(const QByteArray &peerId, bool connected);
+    // Whether a punch hint would reach any stream, here or in the cluster.
+    bool hintsReachAnyone() const;
     // A punch hint for `target`: through the cluster when there is one, else delivered here.
     void deliverHint(const QByteArray &target, const QByteArray &json);
     // To the target's WebSocket if it is here, else to everyone (`alone`) or to this

@@ -18,11 +18,12 @@ EventHub::EventHub(const Options &options, ConnectionBudget &budget,
 EventHub::~EventHub() = default;
 
 void EventHub::subscribe(SocketIo::Handle socket, const QByteArray &greeting,
-                         std::shared_ptr<void> place, std::vector<StreamWriter::SharedPiece> replay)
+                         std::shared_ptr<void> place, std::vector<StreamWriter::SharedPiece> replay,
+                         bool punchHints)
 {
     const quint64 id = m_nextId.fetch_add(1);
     writerFor(id).add(id, socket, greeting, StreamWriter::Kind::EventStream, std::move(place),
-                      std::move(replay));
+                      std::move(replay), punchHints);
 }
 
 quint64 EventHub::subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting,
@@ -33,15 +34,18 @@ quint64 EventHub::subscribeWebSocket(SocketIo::Handle socket, const QByteArray &
     return id;
 }
 
-void EventHub::broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame)
+void EventHub::broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame,
+                         Content content)
 {
     for (const auto &writer : m_writers) {
-        if (writer->count() > 0) // no wake-up for a writer with nobody to write to
-            writer->post(eventStreamFrame, webSocketFrame);
+        // No wake-up for a writer with nobody to write to (for a hint: only observers).
+        const int unreached = content == Content::PunchHint ? writer->withoutHintsCount() : 0;
+        if (writer->count() > unreached)
+            writer->post(eventStreamFrame, webSocketFrame, content);
     }
 }
 
-void EventHub::broadcastEvent(const QByteArray &jsonLine)
+void EventHub::broadcastEvent(const QByteArray &jsonLine, Content content)
 {
     // A kind with no streams gets no frame: no copy of the event for nobody. A stream added
     // meanwhile is concurrent with the event, as with broadcast()'s own check.
@@ -50,7 +54,7 @@ void EventHub::broadcastEvent(const QByteArray &jsonLine)
     if (all == 0)
         return;
     broadcast(all > webSockets ? SseFrame::data(jsonLine) : QByteArray(),
-              webSockets > 0 ? WebSocketFrames::text(jsonLine) : QByteArray());
+              webSockets > 0 ? WebSocketFrames::text(jsonLine) : QByteArray(), content);
 }
 
 void EventHub::sendTo(quint64 webSocket, const QByteArray &webSocketFrame)
@@ -82,6 +86,14 @@ int EventHub::webSocketCount() const
     int count = 0;
     for (const auto &writer : m_writers)
         count += writer->webSocketCount();
+    return count;
+}
+
+int EventHub::punchHintAudience() const
+{
+    int count = 0;
+    for (const auto &writer : m_writers)
+        count += writer->count() - writer->withoutHintsCount();
     return count;
 }
 

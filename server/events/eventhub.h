@@ -38,18 +38,21 @@ public:
     // call follows it.
     // `place` is held until the stream ends (a per-client place, AddressPlaces).
     // `replay` (events kept by the EventHistory) follows the greeting, before the live events.
+    // `punchHints` false: the stream gets no punch hints (an observer's, `/events?punch=0`).
     void subscribe(SocketIo::Handle socket, const QByteArray &greeting,
                    std::shared_ptr<void> place = {},
-                   std::vector<StreamWriter::SharedPiece> replay = {});
+                   std::vector<StreamWriter::SharedPiece> replay = {}, bool punchHints = true);
     // The same for a WebSocket (`greeting`: the 101 answer); returns the stream's id.
     quint64 subscribeWebSocket(SocketIo::Handle socket, const QByteArray &greeting,
                                std::shared_ptr<void> place = {});
 
+    using Content = StreamWriter::Content;
     // Sends one event to every stream, in the order of the calls: `eventStreamFrame` (complete
     // SSE frames) on /events, `webSocketFrame` on WebSockets.
-    void broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame = {});
+    void broadcast(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame = {},
+                   Content content = Content::Event);
     // One event (a line of JSON), framed for each kind of stream that has subscribers now.
-    void broadcastEvent(const QByteArray &jsonLine);
+    void broadcastEvent(const QByteArray &jsonLine, Content content = Content::Event);
     // A frame for one WebSocket, in order with the events broadcast around it.
     void sendTo(quint64 webSocket, const QByteArray &webSocketFrame);
     // Ends one WebSocket with a close frame of `code`, after what is queued for it.
@@ -64,6 +67,8 @@ public:
 
     int subscriberCount() const;
     int webSocketCount() const;
+    // The streams a punch hint broadcast now would reach: all but `/events?punch=0`.
+    int punchHintAudience() const;
     QString sendMethod() const; // how the writers send, for the log: FanOutSender::description()
     using Kind = StreamWriter::Kind;
     // Streams dropped for falling behind; events (and hints) handed to streams, one per stream.

@@ -39,30 +39,39 @@ StreamWriter::~StreamWriter()
 }
 
 void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
-                       std::shared_ptr<void> place, std::vector<SharedPiece> replay)
+                       std::shared_ptr<void> place, std::vector<SharedPiece> replay,
+                       bool punchHints)
 {
     // Counted from now, not from when the writer thread picks it up: EventHub skips writers
     // without streams, and this one must get every event broadcast after this call.
     m_count.fetch_add(1);
     if (kind == Kind::WebSocket)
         m_webSocketCount.fetch_add(1);
+    else if (!punchHints)
+        m_withoutHintsCount.fetch_add(1);
     Command command{Command::Type::Add, id};
     command.socket = socket;
     command.kind = kind;
+    command.punchHints = punchHints;
     command.bytes = greeting;
     command.place = std::move(place);
     command.replay = std::move(replay);
     enqueue(std::move(command));
 }
 
-void StreamWriter::post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame)
+void StreamWriter::post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame,
+                        Content content)
 {
     bool first;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
         first = m_frameCount == 0 && m_commands.empty();
-        m_eventStreamFrames.append(eventStreamFrame);
-        m_webSocketFrames.append(webSocketFrame);
+        m_frames[EventStreams].append(eventStreamFrame);
+        if (content == Content::PunchHint)
+            ++m_hintCount;
+        else if (m_withoutHintsCount.load(std::memory_order_relaxed) > 0)
+            m_frames[EventStreamsWithoutHints].append(eventStreamFrame);
+        m_frames[WebSockets].append(webSocketFrame);
         ++m_frameCount;
     }
     if (first) // one wake-up per batch: frames posted meanwhile ride along
@@ -87,9 +96,10 @@ void StreamWriter::enqueue(Command command)
 {
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
-        command.eventStreamBefore = m_eventStreamFrames.size();
-        command.webSocketBefore = m_webSocketFrames.size();
-        command.framesBefore = m_frameCount;
+        for (int audience = 0; audience < Audiences; ++audience)
+            command.position.bytes[audience] = m_frames[audience].size();
+        command.position.frames = m_frameCount;
+        command.position.hints = m_hintCount;
         m_commands.push_back(std::move(command));
     }
     m_poller->wake();
@@ -139,11 +149,12 @@ void StreamWriter::run()
         if (!holding)
             takeInbox();
         if (now >= nextHeartbeat) {
-            deliver(Kind::EventStream, SseFrame::ping); // not an event
+            deliver(EventStreams, SseFrame::ping); // not an event
+            deliver(EventStreamsWithoutHints, SseFrame::ping);
             nextHeartbeat = now + m_options.heartbeat;
         }
         if (now >= nextPing) {
-            deliver(Kind::WebSocket, WebSocketFrames::ping());
+            deliver(WebSockets, WebSocketFrames::ping());
             nextPing = now + m_options.webSocketPing;
         }
         if (now >= nextTimeoutCheck) {
@@ -182,43 +193,41 @@ bool StreamWriter::holdInbox(Clock::time_point now)
 void StreamWriter::takeInbox()
 {
     std::vector<Command> commands;
-    QByteArray eventStreamFrames;
-    QByteArray webSocketFrames;
-    qint64 frameCount = 0;
+    QByteArray frames[Audiences];
+    Position end; // after all of them
     bool closeAll;
     {
         std::lock_guard<std::mutex> lock(m_inboxMutex);
         commands.swap(m_commands);
-        eventStreamFrames.swap(m_eventStreamFrames);
-        webSocketFrames.swap(m_webSocketFrames);
-        frameCount = std::exchange(m_frameCount, 0);
+        for (int audience = 0; audience < Audiences; ++audience) {
+            frames[audience].swap(m_frames[audience]);
+            end.bytes[audience] = frames[audience].size();
+        }
+        end.frames = std::exchange(m_frameCount, 0);
+        end.hints = std::exchange(m_hintCount, 0);
         closeAll = std::exchange(m_closeAll, false);
     }
     // In the order of the calls: the frames posted before a command go to the streams there
     // were then; a new stream gets its greeting and every frame after it.
-    qsizetype eventStreamDone = 0;
-    qsizetype webSocketDone = 0;
-    qint64 framesDone = 0;
-    const auto deliverUpTo = [&](qsizetype eventStreamEnd, qsizetype webSocketEnd,
-                                 qint64 framesEnd) {
+    Position done;
+    const auto deliverUpTo = [&](const Position &upTo) {
         // Counted before they are sent: a client that has an event finds it in /metrics.
-        const qint64 frames = framesEnd - framesDone;
-        const auto webSockets = qint64(m_webSockets.size());
+        const qint64 all = upTo.frames - done.frames;
+        const qint64 events = all - (upTo.hints - done.hints);
         m_counters.delivered[int(Kind::EventStream)].fetch_add(
-            frames * (qint64(m_streams.size()) - webSockets), std::memory_order_relaxed);
-        m_counters.delivered[int(Kind::WebSocket)].fetch_add(frames * webSockets,
+            all * m_audienceSize[EventStreams] + events * m_audienceSize[EventStreamsWithoutHints],
+            std::memory_order_relaxed);
+        m_counters.delivered[int(Kind::WebSocket)].fetch_add(all * m_audienceSize[WebSockets],
                                                              std::memory_order_relaxed);
-        deliver(Kind::EventStream, QByteArrayView(eventStreamFrames)
-                                       .sliced(eventStreamDone, eventStreamEnd - eventStreamDone));
-        deliver(
-            Kind::WebSocket,
-            QByteArrayView(webSocketFrames).sliced(webSocketDone, webSocketEnd - webSocketDone));
-        eventStreamDone = eventStreamEnd;
-        webSocketDone = webSocketEnd;
-        framesDone = framesEnd;
+        for (int audience = 0; audience < Audiences; ++audience) {
+            const qsizetype from = done.bytes[audience];
+            deliver(Audience(audience),
+                    QByteArrayView(frames[audience]).sliced(from, upTo.bytes[audience] - from));
+        }
+        done = upTo;
     };
     for (Command &command : commands) {
-        deliverUpTo(command.eventStreamBefore, command.webSocketBefore, command.framesBefore);
+        deliverUpTo(command.position);
         switch (command.type) {
         case Command::Type::Add: {
             auto *stream = new Stream;
@@ -228,8 +237,12 @@ void StreamWriter::takeInbox()
             if (command.kind == Kind::WebSocket) {
                 stream->webSocket = std::make_unique<WebSocketReader>(m_options.maxMessageBytes);
                 stream->heardFrom = Clock::now();
+                stream->audience = WebSockets;
                 m_webSockets.emplace(command.id, stream);
+            } else if (!command.punchHints) {
+                stream->audience = EventStreamsWithoutHints;
             }
+            ++m_audienceSize[stream->audience];
             m_streams.push_back(stream);
             m_poller->add(command.socket, stream);
             if (command.replay.empty()) {
@@ -260,23 +273,22 @@ void StreamWriter::takeInbox()
         }
         }
     }
-    deliverUpTo(eventStreamFrames.size(), webSocketFrames.size(), frameCount);
+    deliverUpTo(end);
     if (closeAll) {
         for (Stream *stream : m_streams)
             closeGracefully(stream, WebSocketFrames::GoingAway);
     }
 }
 
-void StreamWriter::deliver(Kind kind, QByteArrayView frames)
+void StreamWriter::deliver(Audience audience, QByteArrayView frames)
 {
-    if (frames.isEmpty())
+    if (frames.isEmpty() || m_audienceSize[audience] == 0)
         return;
     // A stream still working off a backlog gets the frames behind it; all others at once.
     m_receivers.clear();
     m_sockets.clear();
     for (Stream *stream : m_streams) {
-        if (stream->fd == SocketIo::invalidHandle ||
-            (stream->webSocket != nullptr) != (kind == Kind::WebSocket))
+        if (stream->fd == SocketIo::invalidHandle || stream->audience != audience)
             continue;
         if (!stream->isBehind()) {
             m_receivers.push_back(stream);
@@ -479,6 +491,9 @@ void StreamWriter::close(Stream *stream)
     account(stream);
     m_count.fetch_sub(1);
     m_budget.release();
+    --m_audienceSize[stream->audience];
+    if (stream->audience == EventStreamsWithoutHints)
+        m_withoutHintsCount.fetch_sub(1);
     if (stream->webSocket) {
         m_webSockets.erase(stream->id);
         m_webSocketCount.fetch_sub(1);

@@ -33,6 +33,13 @@ public:
         EventStream,
         WebSocket
     };
+    // What a posted frame is. Punch hints go to every WebSocket and event stream except those
+    // opened without them (an observer such as the dashboard, which a crowd's hints would flood).
+    enum class Content
+    {
+        Event,
+        PunchHint
+    };
 
     struct Options
     {
@@ -78,11 +85,13 @@ public:
 
     // Takes over `socket`; `greeting` goes first, then `replay`, then every event posted after
     // this call. `place` (a per-client place, AddressPlaces) is held for as long as the stream
-    // lives.
+    // lives. An event stream added with `punchHints` false gets no hints.
     void add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,
-             std::shared_ptr<void> place = {}, std::vector<SharedPiece> replay = {});
-    // One event, framed for each kind of stream.
-    void post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame);
+             std::shared_ptr<void> place = {}, std::vector<SharedPiece> replay = {},
+             bool punchHints = true);
+    // One event (or hint), framed for each kind of stream.
+    void post(const QByteArray &eventStreamFrame, const QByteArray &webSocketFrame,
+              Content content = Content::Event);
     // A frame for one WebSocket alone, in order with the events around it.
     void sendTo(quint64 id, const QByteArray &webSocketFrame);
     // Ends one WebSocket (after what is queued for it, with a close frame of `code`).
@@ -91,10 +100,27 @@ public:
 
     int count() const { return m_count.load(); }
     int webSocketCount() const { return m_webSocketCount.load(); }
+    int withoutHintsCount() const { return m_withoutHintsCount.load(); }
     QString sendMethod() const { return m_sender->description(); }
 
 private:
     using Clock = std::chrono::steady_clock;
+
+    // Who a run of posted frames goes to; each has its own copy, sent to all its streams at once.
+    enum Audience
+    {
+        EventStreams,
+        EventStreamsWithoutHints,
+        WebSockets,
+        Audiences
+    };
+    // A place among the posted frames: how much of them came before it.
+    struct Position
+    {
+        qsizetype bytes[Audiences]{}; // of each audience's frames
+        qint64 frames = 0;            // events and hints
+        qint64 hints = 0;
+    };
 
     struct Stream
     {
@@ -107,6 +133,7 @@ private:
         qsizetype held = 0; // backlog's capacity, as counted in Counters::backlogBytes
         qsizetype sent = 0; // of backlog
         std::unique_ptr<WebSocketReader> webSocket; // null for an event stream
+        Audience audience = EventStreams;           // which of the posted frames it gets
         Clock::time_point heardFrom;                // a WebSocket client's last bytes
         std::shared_ptr<void> place;                // given back with the stream
         ~Stream();
@@ -125,20 +152,19 @@ private:
         quint64 id;
         SocketIo::Handle socket = SocketIo::invalidHandle;
         Kind kind = Kind::EventStream;
+        bool punchHints = true;            // of an Add
         QByteArray bytes{};                // the greeting, or the frame to send
         std::shared_ptr<void> place{};     // of an Add
         std::vector<SharedPiece> replay{}; // of an Add
         quint16 code = 0;                  // of a Close
-        qsizetype eventStreamBefore = 0;   // bytes of the frames posted before it
-        qsizetype webSocketBefore = 0;
-        qint64 framesBefore = 0;
+        Position position{};               // after the frames posted before it
     };
 
     // Places a command after the frames posted so far, and wakes the writer.
     void enqueue(Command command);
     void run();
     void takeInbox();
-    void deliver(Kind kind, QByteArrayView frames);
+    void deliver(Audience audience, QByteArrayView frames);
     void send(Stream *stream, const char *data, qsizetype size);
     // Queues what the socket did not take, or drops the stream when its backlog would pass the cap.
     void keep(Stream *stream, const char *data, qsizetype size);
@@ -167,9 +193,9 @@ private:
 
     std::mutex m_inboxMutex;
     std::vector<Command> m_commands; // guarded by m_inboxMutex
-    QByteArray m_eventStreamFrames;  // guarded by m_inboxMutex
-    QByteArray m_webSocketFrames;    // guarded by m_inboxMutex
+    QByteArray m_frames[Audiences];  // guarded by m_inboxMutex
     qint64 m_frameCount = 0;         // guarded by m_inboxMutex
+    qint64 m_hintCount = 0;          // guarded by m_inboxMutex
     bool m_closeAll = false;         // guarded by m_inboxMutex
     bool m_stop = false;             // guarded by m_inboxMutex
 
@@ -184,5 +210,9 @@ private:
     std::atomic<int> m_count{0};
     qint64 m_held = 0; // what this writer's backlogs hold
     std::atomic<int> m_webSocketCount{0};
+    // Streams without hints, counted from add(): while there are none, post() copies nothing for
+    // them.
+    std::atomic<int> m_withoutHintsCount{0};
+    int m_audienceSize[Audiences]{}; // the writer thread's open streams, by audience
     std::unique_ptr<QThread> m_thread;
 };

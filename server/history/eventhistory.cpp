@@ -188,7 +188,7 @@ void EventHistory::subscribeAfter(Subscriber subscriber, const EventId &after, q
     ++m_stats.resumed;
     m_stats.replayed += quint64(*replayed);
     m_hub.subscribe(subscriber.socket, subscriber.greeting, std::move(subscriber.place),
-                    std::move(pieces));
+                    std::move(pieces), subscriber.punchHints);
 }
 
 EventHistory::Resumption EventHistory::resume(Subscriber &subscriber, QByteArrayView lastEventId)
@@ -272,7 +272,7 @@ void EventHistory::subscribeWithSnapshot(Subscriber subscriber,
     }
     ++m_stats.snapshots;
     m_hub.subscribe(subscriber.socket, subscriber.greeting + preface, std::move(subscriber.place),
-                    {{m_snapshot.bytes, 0, m_snapshot.bytes->size()}});
+                    {{m_snapshot.bytes, 0, m_snapshot.bytes->size()}}, subscriber.punchHints);
 }
 
 QByteArray EventHistory::resetFrame(QByteArrayView reason)

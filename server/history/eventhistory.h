@@ -58,6 +58,7 @@ public:
         SocketIo::Handle socket = SocketIo::invalidHandle;
         QByteArray greeting; // the response head and `: ok`
         std::shared_ptr<void> place;
+        bool punchHints = true; // false: an observer's stream (`/events?punch=0`)
     };
     struct Resumption
     {

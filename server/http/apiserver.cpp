@@ -332,6 +332,9 @@ std::optional<HttpReply> ApiServer::openEventStream(const Request &request, QTcp
         lastEventId =
             query.queryItemValue(QStringLiteral("lastEventId"), QUrl::FullyDecoded).toUtf8();
     const bool snapshot = query.queryItemValue(QStringLiteral("snapshot")) == QLatin1String("1");
+    // An observer (the dashboard, the monitor) has no use for the punch hints a crowd of peers
+    // without WebSockets makes, N² of them as it arrives.
+    const bool punchHints = query.queryItemValue(QStringLiteral("punch")) != QLatin1String("0");
     // A snapshot is the peer list: with --private, like /peers.json, for operators only. A
     // resume replays events the stream is sending anyway; when it fails, the others are told
     // and go on live.
@@ -345,15 +348,15 @@ std::optional<HttpReply> ApiServer::openEventStream(const Request &request, QTcp
         mayHaveSnapshot = !refused;
     }
     handOverLater(socket,
-                  [this, greeting, lastEventId, snapshot, mayHaveSnapshot,
+                  [this, greeting, lastEventId, snapshot, mayHaveSnapshot, punchHints,
                    place = std::get<AddressPlaces::Place>(admitted)](SocketIo::Handle descriptor) {
-                      EventHistory::Subscriber subscriber{descriptor, greeting, place};
+                      EventHistory::Subscriber subscriber{descriptor, greeting, place, punchHints};
                       if (!lastEventId.isEmpty())
                           resumeEventStream(std::move(subscriber), lastEventId, mayHaveSnapshot);
                       else if (snapshot)
                           startFromSnapshot(std::move(subscriber));
                       else
-                          m_services.events.subscribe(descriptor, greeting, place);
+                          m_services.events.subscribe(descriptor, greeting, place, {}, punchHints);
                   });
     return std::nullopt;
 }
@@ -371,7 +374,7 @@ void ApiServer::resumeEventStream(EventHistory::Subscriber subscriber,
             lost.socket,
             lost.greeting +
                 EventHistory::resetFrame(reason + ", and a snapshot is for operators (--private)"),
-            std::move(lost.place));
+            std::move(lost.place), {}, lost.punchHints);
     };
     using Kind = EventHistory::Resumption::Kind;
     const EventHistory::Resumption resumption = m_services.history.resume(subscriber, lastEventId);

@@ -20,10 +20,10 @@ QByteArray jsonArray(const QList<QByteArray> &strings)
 
 } // namespace
 
-PunchHints::PunchHints(PresenceService &presence, Deliver deliver,
+PunchHints::PunchHints(PresenceService &presence, Deliver deliver, Audience anyoneListens,
                        std::chrono::milliseconds cooldown, QObject *parent)
     : QObject(parent), m_presence(presence), m_deliver(std::move(deliver)),
-      m_cooldownMs(cooldown.count())
+      m_anyoneListens(std::move(anyoneListens)), m_cooldownMs(cooldown.count())
 {
     m_clock.start();
     // Queued: the signal comes under the presence lock, and the hints need to read the peers.
@@ -45,6 +45,8 @@ QByteArray PunchHints::hint(const QByteArray &peerId, const QByteArray &target,
 
 void PunchHints::peerAddressesChanged(const QByteArray &arriving)
 {
+    if (!m_anyoneListens())
+        return;
     const QList<QByteArray> addresses = m_presence.addressesOf(arriving);
     if (addresses.isEmpty())
         return; // gone, or without addrs again, by now

@@ -22,8 +22,11 @@ class PunchHints : public QObject
 public:
     // Takes one hint (a line of JSON) to `target`.
     using Deliver = std::function<void(const QByteArray &target, const QByteArray &json)>;
+    // Whether a hint would reach anyone now. When not (only observers, who opt out), none is
+    // made: N peers arriving make N² of them, seconds of work for nobody.
+    using Audience = std::function<bool()>;
 
-    PunchHints(PresenceService &presence, Deliver deliver,
+    PunchHints(PresenceService &presence, Deliver deliver, Audience anyoneListens,
                std::chrono::milliseconds cooldown = std::chrono::seconds(60),
                QObject *parent = nullptr);
 
@@ -39,6 +42,7 @@ private:
 
     PresenceService &m_presence;
     const Deliver m_deliver;
+    const Audience m_anyoneListens;
     const qint64 m_cooldownMs;
     QElapsedTimer m_clock;
     QHash<QByteArray, qint64> m_lastHint; // by pair ("A\nB", sorted) -> m_clock ms

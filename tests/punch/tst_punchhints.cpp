@@ -129,6 +129,75 @@ private Q_SLOTS:
         QCOMPARE(hintsIn(dataOf(stream)), QStringList{"W>A"});
         QVERIFY(http.get("/metrics").body.contains("goop_punch_hints_total 2\n"));
     }
+
+    // The dashboard and the monitor open /events?punch=0: N peers arriving without WebSockets
+    // make N² hints for everyone, which would flood an observer that has no use for them.
+    void notToObserversThatOptOut()
+    {
+        ServerProcess server;
+        QVERIFY(server.start());
+        HttpClient http(server.port());
+        SseClient everything(server.port());
+        SseClient observer(server.port(), "/events?punch=0");
+        SseClient fromSnapshot(server.port(), "/events?snapshot=1&punch=0");
+        QVERIFY(everything.open());
+        QVERIFY(observer.open());
+        QVERIFY(fromSnapshot.open());
+        const QByteArrayList peers{"A", "B", "C", "D"};
+        for (const QByteArray &peer : peers)
+            QCOMPARE(http.post("/publish",
+                               withAddrs("online", peer, "[\"/ip4/10.0.0.1/tcp/" + peer + "\"]"))
+                         .status,
+                     204);
+        // 4 onlines and 2 hints for each of the 6 pairs; then the offline, once they are out (the
+        // hints are worked out after the publish, for the peers there are by then).
+        QCOMPARE(everything.waitForEvents(16), 16);
+        QCOMPARE(http.post("/publish", "{\"type\":\"offline\",\"peerId\":\"A\"}").status, 204);
+        QCOMPARE(everything.waitForEvents(17), 17);
+        QCOMPARE(hintsIn(dataOf(everything)).size(), 12);
+        QCOMPARE(observer.waitForEvents(5), 5);
+        observer.readFor(300);
+        QCOMPARE(observer.events().size(), 5);
+        QVERIFY(hintsIn(dataOf(observer)).isEmpty());
+        QVERIFY(dataOf(observer).last().startsWith("{\"type\":\"offline\",\"peerId\":\"A\""));
+        // In the order the events had on the stream with hints.
+        QByteArrayList eventsOnly = dataOf(everything);
+        eventsOnly.removeIf([](const QByteArray &line) { return line.contains("\"punch\""); });
+        QCOMPARE(dataOf(observer), eventsOnly);
+        // The snapshot (empty here) and the `live` mark, then the same events.
+        QCOMPARE(fromSnapshot.waitForEvents(7), 7);
+        fromSnapshot.readFor(100);
+        QCOMPARE(fromSnapshot.events().size(), 7);
+        QCOMPARE(dataOf(fromSnapshot).mid(2), eventsOnly);
+    }
+
+    // With only observers listening, a hint would reach nobody: none is made (N arrivals would
+    // make N² of them). Once a stream that takes hints is there, they are made again.
+    void noneWhileOnlyObserversListen()
+    {
+        ServerProcess server;
+        QVERIFY(server.start());
+        HttpClient http(server.port());
+        SseClient observer(server.port(), "/events?punch=0");
+        QVERIFY(observer.open());
+        for (const QByteArray &peer : {QByteArray("A"), QByteArray("B")})
+            QCOMPARE(http.post("/publish",
+                               withAddrs("online", peer, "[\"/ip4/10.0.0.1/tcp/" + peer + "\"]"))
+                         .status,
+                     204);
+        QCOMPARE(observer.waitForEvents(2), 2);
+        observer.readFor(300);
+        QVERIFY(http.get("/metrics").body.contains("goop_punch_hints_total 0\n"));
+
+        SseClient everything(server.port());
+        QVERIFY(everything.open());
+        QCOMPARE(
+            http.post("/publish", withAddrs("online", "C", "[\"/ip4/10.0.0.1/tcp/C\"]")).status,
+            204);
+        QCOMPARE(everything.waitForEvents(5), 5); // C's online, and C-A, C-B both ways
+        QCOMPARE(hintsIn(dataOf(everything)), (QStringList{"A>C", "B>C", "C>A", "C>B"}));
+        QVERIFY(http.get("/metrics").body.contains("goop_punch_hints_total 4\n"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPunchHints)
