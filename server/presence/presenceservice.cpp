@@ -37,6 +37,8 @@ PresenceService::PresenceService(std::chrono::milliseconds peerTtl, QObject *par
     m_expiryTimer.setSingleShot(true);
     m_expiryTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_expiryTimer, &QTimer::timeout, this, &PresenceService::expireSilentPeers);
+    m_heldBackTimer.setSingleShot(true);
+    connect(&m_heldBackTimer, &QTimer::timeout, this, &PresenceService::logHeldBack);
 }
 
 bool PresenceService::publish(PresenceMessage message, std::function<void()> applied)
@@ -118,7 +120,7 @@ PresenceService::applyAndWatchAddresses(const PresenceMessage &message, qint64 l
 }
 
 void PresenceService::logChangeLocked(PresenceRegistry::Change change,
-                                      const PresenceMessage &message, Origin origin) const
+                                      const PresenceMessage &message, Origin origin)
 {
     if (origin == Origin::OtherInstance) {
         // Every instance would log it: at info, the one that accepted it does.
@@ -132,6 +134,8 @@ void PresenceService::logChangeLocked(PresenceRegistry::Change change,
     }
     switch (change) {
     case PresenceRegistry::Change::Registered:
+        if (!mayLogPeerLocked(PeerLogBudget::CameOnline))
+            break;
         qCInfo(lcPresence, "peer %s %s %s (%lld online)", goQuoted(message.peerId).constData(),
                PresenceMessage::typeName(message.type).data(),
                goQuoted(message.content).constData(), static_cast<long long>(m_registry.size()));
@@ -142,11 +146,46 @@ void PresenceService::logChangeLocked(PresenceRegistry::Change change,
         break;
     case PresenceRegistry::Change::Removed:
     case PresenceRegistry::Change::NothingToRemove:
+        if (!mayLogPeerLocked(PeerLogBudget::WentOffline))
+            break;
         qCInfo(lcPresence, "peer %s offline%s (%lld online)", goQuoted(message.peerId).constData(),
                change == PresenceRegistry::Change::Removed ? "" : " (was not registered)",
                static_cast<long long>(m_registry.size()));
         break;
     }
+}
+
+bool PresenceService::mayLogPeerLocked(PeerLogBudget::Kind kind)
+{
+    if (!lcPresence().isInfoEnabled())
+        return false;
+    logHeldBackLocked();
+    if (m_logBudget.admit(kind, m_clock.elapsed()))
+        return true;
+    if (!m_heldBackScheduled) {
+        m_heldBackScheduled = true;
+        QMetaObject::invokeMethod(this, &PresenceService::logHeldBack, Qt::QueuedConnection);
+    }
+    return false;
+}
+
+void PresenceService::logHeldBackLocked()
+{
+    const QByteArray held = m_logBudget.takeSummary(m_clock.elapsed());
+    if (!held.isEmpty())
+        qCInfo(lcPresence, "%s in the last second, not logged one by one (%lld online)",
+               held.constData(), static_cast<long long>(m_registry.size()));
+}
+
+// In the service's thread: told when the second is over, if no later line has told it by then.
+void PresenceService::logHeldBack()
+{
+    QMutexLocker locker(&m_mutex);
+    logHeldBackLocked();
+    m_heldBackScheduled = m_logBudget.holdsBack();
+    if (m_heldBackScheduled)
+        m_heldBackTimer.start(std::chrono::milliseconds(
+            qMax<qint64>(m_logBudget.windowEndMs() - m_clock.elapsed(), 0)));
 }
 
 std::optional<qint64> PresenceService::lastSeenOf(const QByteArray &peerId) const
@@ -358,9 +397,10 @@ void PresenceService::expireSilentPeers()
         offline.type = PresenceMessage::Type::Offline;
         offline.peerId = peerId;
         offline.ts = QDateTime::currentMSecsSinceEpoch();
-        qCInfo(lcPresence, "peer %s expired after %lld ms of silence (%lld online)",
-               goQuoted(peerId).constData(), static_cast<long long>(limitMs),
-               static_cast<long long>(m_registry.size()));
+        if (mayLogPeerLocked(PeerLogBudget::Expired))
+            qCInfo(lcPresence, "peer %s expired after %lld ms of silence (%lld online)",
+                   goQuoted(peerId).constData(), static_cast<long long>(limitMs),
+                   static_cast<long long>(m_registry.size()));
         Q_EMIT eventAccepted(offline.toJson(), {});
     }
     locker.unlock();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "peerlogbudget.h"
 #include "presenceregistry.h"
 #include "publishsequencer.h"
 
@@ -151,7 +152,12 @@ private:
                                                     bool own);
     qint64 expiryLimitMs() const; // the silence after which a peer is removed here
     void logChangeLocked(PresenceRegistry::Change change, const PresenceMessage &message,
-                         Origin origin) const;
+                         Origin origin);
+    // Whether a line about one peer may be written now (PeerLogBudget); tells what an earlier
+    // second held back first.
+    bool mayLogPeerLocked(PeerLogBudget::Kind kind);
+    void logHeldBackLocked();
+    void logHeldBack();
     void forgetOldDeparturesLocked(qint64 nowUs);
     qint64 monotonicFor(qint64 lastSeenUs, qint64 nowUs) const;
 
@@ -166,4 +172,7 @@ private:
     qsizetype m_departuresPruneAt = 1024; // guarded by m_mutex
     Expiry m_expiry = Expiry::Here;       // only touched in the service's thread
     QTimer m_expiryTimer;
+    PeerLogBudget m_logBudget;        // guarded by m_mutex
+    bool m_heldBackScheduled = false; // guarded by m_mutex
+    QTimer m_heldBackTimer;           // tells what the budget held back when nothing else does
 };

@@ -4,10 +4,12 @@
 #include "serverprocess.h"
 #include "sseclient.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTest>
 #include <QThread>
@@ -298,6 +300,42 @@ private Q_SLOTS:
         QVERIFY(lines.last().toString().contains(QStringLiteral("logged-peer")));
         for (const auto &line : lines)
             QVERIFY(!line.toString().contains(QLatin1Char('\n'))); // peer text cannot break lines
+    }
+
+    // A crowd arriving at once (a restart: every peer publishes within seconds) is logged a
+    // hundred peers a second, and the rest counted in one line per second.
+    void aCrowdIsLoggedInSummary()
+    {
+        ServerProcess server({"--address-publish-rate", "1e9", "--address-publish-burst", "1e9"});
+        QVERIFY(server.start());
+        HttpClient http(server.port());
+        const int crowd = 400;
+        for (int i = 0; i < crowd; ++i)
+            QCOMPARE(http.post("/publish", "{\"type\":\"online\",\"peerId\":\"crowd-" +
+                                               QByteArray::number(i) + "\"}")
+                         .status,
+                     204);
+        const QRegularExpression held(
+            QStringLiteral("^(\\d+) more peers? came online in the last "
+                           "second, not logged one by one \\(\\d+ online\\)"));
+        int oneByOne = 0;
+        int summarized = 0;
+        QDeadlineTimer deadline(5000);
+        while (oneByOne + summarized < crowd && !deadline.hasExpired()) {
+            QTest::qWait(200);
+            oneByOne = summarized = 0;
+            for (const QJsonValue &line :
+                 QJsonDocument::fromJson(http.get("/logs.json").body).array()) {
+                const QString text = line.toString();
+                if (text.contains(QLatin1String("peer \"crowd-")))
+                    ++oneByOne;
+                else if (const auto match = held.match(text.section(QLatin1Char(' '), 1));
+                         match.hasMatch())
+                    summarized += match.captured(1).toInt();
+            }
+        }
+        QCOMPARE(oneByOne + summarized, crowd);
+        QVERIFY2(summarized > 0, qPrintable(QString::number(oneByOne)));
     }
 
     void dashboardAtRootOnly()

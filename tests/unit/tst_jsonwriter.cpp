@@ -61,6 +61,11 @@ private Q_SLOTS:
         QCOMPARE(goQuoted("a\"b\\"), QByteArray("\"a\\\"b\\\\\""));
         QCOMPARE(goQuoted(QByteArray("a\nb\x01", 4)), QByteArray("\"a\\nb\\x01\""));
         QCOMPARE(goQuoted("\xC3\xA9\xE2\x80\x8B"), QByteArray("\"\xC3\xA9\\u200b\""));
+        // Plain ASCII as it is, the edges of it escaped, alone and among other text.
+        QCOMPARE(goQuoted(" ~12D3KooW"), QByteArray("\" ~12D3KooW\""));
+        QCOMPARE(goQuoted("a\x7F"), QByteArray("\"a\\x7f\""));
+        QCOMPARE(goQuoted("n\xC3\xA9 \"x\"\t"), QByteArray("\"n\xC3\xA9 \\\"x\\\"\\t\""));
+        QCOMPARE(goQuoted(""), QByteArray("\"\""));
     }
 };
 
