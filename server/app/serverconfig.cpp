@@ -105,7 +105,7 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("Events that come less than this after the previous batch wait for it to "
                        "pass and go to each subscriber in one write: less CPU per event under "
                        "load, each at most this much later. 0 sends every batch at once. "
-                       "Default 0."),
+                       "Default 35ms."),
         QStringLiteral("DURATION"));
     const QCommandLineOption requestTimeout(
         QStringLiteral("request-timeout"),

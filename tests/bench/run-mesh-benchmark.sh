@@ -30,7 +30,7 @@
 # GOOP_MESH_RAMP (the Ns, default "250 500 1000 1500 2000 3000 4000 5000 6000 8000"),
 # GOOP_MESH_SECONDS (measured window per step, default 30), GOOP_MESH_SERVERS (default
 # "ours reference head"), GOOP_MESH_TRANSPORTS (default "sse ws"), GOOP_MESH_MAX_P99_MS
-# (default 1000), GOOP_MESH_OURS_ARGS (more arguments for ours, e.g. "--batch-window 20ms"),
+# (default 1000), GOOP_MESH_OURS_ARGS (more arguments for ours, e.g. "--batch-window 0"),
 # GOOP_MESH_READ_PACE_MS (goop-meshbench --read-pace-ms, default 0: when the
 # generator is what saturates the machine, reads every few ms make it cheaper per delivery at
 # the price of latencies up to that much high), GOOP_BENCH_QUICK=1 (N = 50 and 100, 10 s steps:

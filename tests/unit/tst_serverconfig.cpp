@@ -27,6 +27,8 @@ private Q_SLOTS:
         QCOMPARE(c.config.port, quint16(8787));
         QCOMPARE(c.config.peerTtl, std::chrono::milliseconds(30000));
         QCOMPARE(c.config.heartbeat, std::chrono::milliseconds(25000));
+        QCOMPARE(c.config.batchWindow, std::chrono::milliseconds(35));
+        QCOMPARE(parse({"--batch-window", "0"}).config.batchWindow, std::chrono::milliseconds(0));
     }
 
     void addressForms_data()
@@ -66,6 +68,8 @@ private Q_SLOTS:
         QTest::newRow("bad duration")
             << QStringList{"--peer-ttl", "soon"} << "invalid --peer-ttl \"soon\"";
         QTest::newRow("zero duration") << QStringList{"--heartbeat", "0s"} << "invalid --heartbeat";
+        QTest::newRow("batch window too long")
+            << QStringList{"--batch-window", "2s"} << "invalid --batch-window \"2s\"";
         QTest::newRow("bad level")
             << QStringList{"--log-level", "loud"} << "invalid log level \"loud\"";
         QTest::newRow("positional") << QStringList{"extra"} << "unexpected argument \"extra\"";
