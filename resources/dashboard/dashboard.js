@@ -313,7 +313,7 @@ function systemNote(text) {
 
 let queue = []; // { msg, at }, { snapshot, at } and { rows, at } (/peers.json), applied in order
 let flushScheduled = false;
-const stats = { applied: 0, flushes: 0, longestFlushMs: 0 };
+const stats = { applied: 0, rowReads: 0, flushes: 0, longestFlushMs: 0 };
 
 function scheduleFlush() {
   if (flushScheduled) return;
@@ -357,6 +357,7 @@ function flush() {
 
   for (const item of batch) {
     if (item.rows) {
+      stats.rowReads++;
       for (const row of item.rows) {
         const peer = peers.get(row.peer_id);
         if (!peer) continue;
