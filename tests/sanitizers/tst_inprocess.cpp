@@ -135,8 +135,9 @@ private Q_SLOTS:
             QVERIFY2(problem.isEmpty(), qPrintable(problem));
         }
         QVERIFY(webSocket.waitForMessages(total, 20000) >= total);
-        // The cut stream and its resumption together: everything, once, in order.
-        resumed.waitForEvents(int(total - beforeTheCut.size() + 1), 20000);
+        // The cut stream and its resumption together: everything, once, in order. Its events
+        // are the publishers', the WebSocket peer's 11 and the `resumed` mark.
+        resumed.waitForEvents(int(total + 11 - beforeTheCut.size() + 1), 20000);
         QString problem;
         QCOMPARE(inOrderCount(beforeTheCut + resumed.events(), &problem), total);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
