@@ -143,7 +143,8 @@ CommandLine CommandLine::parse(const QStringList &arguments,
         QStringLiteral("DURATION"));
     const QCommandLineOption historyBytes(
         QStringLiteral("history-bytes"),
-        QStringLiteral("Keep recent events up to this much memory. Default 67108864 (64 MiB)."),
+        QStringLiteral("Keep recent events up to this many bytes of frames (held "
+                       "compressed, in about a quarter of that). Default 67108864 (64 MiB)."),
         QStringLiteral("BYTES"));
     const QCommandLineOption threads(
         QStringLiteral("threads"),

@@ -365,6 +365,11 @@ void StreamWriter::flush(Stream *stream)
 {
     while (!stream->replay.empty()) {
         SharedPiece &piece = stream->replay.front();
+        if (piece.packed && !unpack(piece)) {
+            qCWarning(lcSse, "dropping subscriber %s: a replayed block does not inflate",
+                      qPrintable(SocketIo::peerName(stream->fd)));
+            return close(stream);
+        }
         const qint64 written =
             sendWhatFits(stream, piece.bytes->constData() + piece.from, piece.to - piece.from);
         if (written < 0)
@@ -389,6 +394,30 @@ void StreamWriter::flush(Stream *stream)
     stream->sent = 0;
     account(stream);
     m_poller->watchOutput(stream->fd, stream, false);
+}
+
+bool StreamWriter::unpack(SharedPiece &piece)
+{
+    // Owner comparison: a packed block freed since cannot be mistaken for a new one at its
+    // address.
+    const auto same = [&piece](const Unpacked &u) {
+        return !u.packed.owner_before(piece.bytes) && !piece.bytes.owner_before(u.packed);
+    };
+    const auto found = std::find_if(m_unpacked.begin(), m_unpacked.end(), same);
+    std::shared_ptr<const QByteArray> plain =
+        found != m_unpacked.end() ? found->plain.lock() : nullptr;
+    if (!plain) {
+        plain = std::make_shared<const QByteArray>(qUncompress(*piece.bytes));
+        if (plain->size() < piece.to)
+            return false;
+        m_unpacked.erase(std::remove_if(m_unpacked.begin(), m_unpacked.end(),
+                                        [](const Unpacked &u) { return u.plain.expired(); }),
+                         m_unpacked.end());
+        m_unpacked.push_back({piece.bytes, plain});
+    }
+    piece.bytes = std::move(plain);
+    piece.packed = false;
+    return true;
 }
 
 qint64 StreamWriter::sendWhatFits(Stream *stream, const char *data, qint64 size)

@@ -77,6 +77,9 @@ public:
         std::shared_ptr<const QByteArray> bytes;
         qsizetype from = 0;
         qsizetype to = 0;
+        // `bytes` are qCompress()ed, `from` and `to` places in what they inflate to: the writer
+        // inflates them when the stream gets to them.
+        bool packed = false;
     };
 
     StreamWriter(const Options &options, ConnectionBudget &budget, Counters &counters,
@@ -175,6 +178,9 @@ private:
     // Closes a stream that fell behind, counted and said (`why`).
     void dropBehind(Stream *stream, const char *why);
     void flush(Stream *stream);
+    // Makes a packed piece plain, sharing what other streams of this writer inflated of it;
+    // false if it does not inflate.
+    bool unpack(SharedPiece &piece);
     // What the socket takes now, without waiting; -1 when the client is gone (then closed).
     qint64 sendWhatFits(Stream *stream, const char *data, qint64 size);
     void readInput(Stream *stream);
@@ -207,6 +213,14 @@ private:
     std::vector<Stream *> m_receivers;
     std::vector<SocketIo::Handle> m_sockets;
     std::vector<qint64> m_taken;
+    // Pieces inflated lately, held by the streams sending them: streams resuming together
+    // share one copy.
+    struct Unpacked
+    {
+        std::weak_ptr<const QByteArray> packed;
+        std::weak_ptr<const QByteArray> plain;
+    };
+    std::vector<Unpacked> m_unpacked;
     std::atomic<int> m_count{0};
     qint64 m_held = 0; // what this writer's backlogs hold
     std::atomic<int> m_webSocketCount{0};

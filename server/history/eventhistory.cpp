@@ -3,6 +3,7 @@
 #include "eventhub.h"
 #include "jsonwriter.h"
 #include "sseframe.h"
+#include "threadsanitizer.h"
 #include "websocket/websocketframes.h"
 
 #include <QDateTime>
@@ -34,10 +35,12 @@ struct EventHistory::Block
         qsizetype end = 0; // of its frame in `bytes`
         qint64 atMs = 0;   // kept at, on the history's clock
     };
-    std::shared_ptr<QByteArray> bytes = std::make_shared<QByteArray>();
+    std::shared_ptr<QByteArray> bytes = std::make_shared<QByteArray>(); // null once packed
+    std::shared_ptr<const QByteArray> packed; // the frames, qCompress()ed, once sealed
     std::vector<Entry> entries;
 
     qsizetype startOf(qsizetype entry) const { return entry == 0 ? 0 : entries[entry - 1].end; }
+    qsizetype size() const { return entries.empty() ? 0 : entries.back().end; }
 };
 
 EventHistory::EventHistory(const Options &options, Order order, EventHub &hub)
@@ -56,10 +59,25 @@ EventHistory::EventHistory(const Options &options, Order order, EventHub &hub)
     }
     m_resumeFloor = m_last;
     m_blocks.push_back(std::make_unique<Block>());
+    m_packer.reset(QThread::create([this] {
+        ThreadSanitizer::acquire(this); // the construction, before start()
+        packSealedBlocks();
+        ThreadSanitizer::release(this); // everything the thread did, before wait() returns
+    }));
+    m_packer->setObjectName(QStringLiteral("history-pack")); // in top -H, perf, gdb
+    ThreadSanitizer::release(this);
+    m_packer->start();
 }
 
 EventHistory::~EventHistory()
 {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stopPacking = true;
+    }
+    m_packWake.notify_one();
+    m_packer->wait();
+    ThreadSanitizer::acquire(this);
     for (const Waiter &waiter : m_waiters)
         SocketIo::close(waiter.subscriber.socket);
 }
@@ -98,9 +116,37 @@ void EventHistory::keep(const EventId &id, const QByteArray &frame)
     m_bytes += frame.size();
     if (open->bytes->size() >= blockBytes) {
         open->bytes->squeeze();
+        open->entries.shrink_to_fit();
+        m_toPack.push_back(open->bytes);
+        m_packWake.notify_one();
         m_blocks.push_back(std::make_unique<Block>());
     }
     trim();
+}
+
+void EventHistory::packSealedBlocks()
+{
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+        m_packWake.wait(lock, [this] { return m_stopPacking || !m_toPack.empty(); });
+        if (m_stopPacking)
+            return;
+        const std::shared_ptr<const QByteArray> bytes = std::move(m_toPack.front());
+        m_toPack.pop_front();
+        // Sealed: nobody writes these bytes any more, so they are read without the lock.
+        lock.unlock();
+        QByteArray compressed = qCompress(*bytes, 1);
+        compressed.squeeze(); // it was given room for the worst case
+        auto packed = std::make_shared<const QByteArray>(std::move(compressed));
+        lock.lock();
+        // Trimmed meanwhile, or not worth it (frames of random bytes): left as they are.
+        const auto block = std::find_if(m_blocks.begin(), m_blocks.end(),
+                                        [&bytes](const auto &b) { return b->bytes == bytes; });
+        if (block != m_blocks.end() && packed->size() < bytes->size()) {
+            (*block)->packed = std::move(packed);
+            (*block)->bytes.reset();
+        }
+    }
 }
 
 void EventHistory::trim()
@@ -169,8 +215,10 @@ std::vector<StreamWriter::SharedPiece> EventHistory::piecesFrom(Position from,
             continue;
         *events += qsizetype(block.entries.size()) - entry;
         const qsizetype start = block.startOf(entry);
-        if (b + 1 < m_blocks.size()) {
-            pieces.push_back({block.bytes, start, block.bytes->size()}); // closed: shared
+        if (block.packed) {
+            pieces.push_back({block.packed, start, block.size(), true});
+        } else if (b + 1 < m_blocks.size()) {
+            pieces.push_back({block.bytes, start, block.size()}); // sealed: shared
         } else {
             // The open block still grows: the streams get a copy of its tail.
             auto tail = std::make_shared<QByteArray>(block.bytes->sliced(start));
@@ -289,6 +337,6 @@ EventHistory::Stats EventHistory::stats() const
     stats.events = m_events;
     stats.bytes = 0;
     for (const auto &block : m_blocks)
-        stats.bytes += block->bytes->capacity();
+        stats.bytes += block->packed ? block->packed->capacity() : block->bytes->capacity();
     return stats;
 }

@@ -6,8 +6,10 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QList>
+#include <QThread>
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -26,6 +28,10 @@ class EventHub;
 // broadcasts it under one lock: a subscriber added under that lock gets exactly the events
 // after the ones it was given. Frames are kept in blocks of about 64 KiB that replays share with
 // the streams (no copy per subscriber); the history is bounded by count, age and bytes.
+//
+// A full block is compressed by a thread of the history's own, off the locks publishes wait
+// for: event frames shrink about 3.6 times, most of what 50,000 kept events cost. A replay hands
+// the compressed block to the stream writer, which inflates it when the stream gets to it.
 //
 // Lock order: the presence lock (append() is called under it), then this one, then the hub's.
 class EventHistory
@@ -121,6 +127,8 @@ private:
     std::vector<StreamWriter::SharedPiece> piecesFrom(Position from, qsizetype *events) const;
     void subscribeAfter(Subscriber subscriber, const EventId &after, qsizetype *replayed);
     void releaseWaitersUpTo(const EventId &last);
+    // The packing thread: compresses the blocks keep() seals, until the history is destroyed.
+    void packSealedBlocks();
 
     const Options m_options;
     const Order m_order;
@@ -146,4 +154,9 @@ private:
         std::shared_ptr<const QByteArray> bytes;
     } m_snapshot;
     Stats m_stats;
+    // Sealed blocks' frames waiting for the packing thread, which m_packWake wakes.
+    std::deque<std::shared_ptr<const QByteArray>> m_toPack;
+    bool m_stopPacking = false;
+    std::condition_variable m_packWake;
+    std::unique_ptr<QThread> m_packer; // last: it stops before the rest is destroyed
 };
