@@ -2,8 +2,8 @@
 
 #include "connectionbudget.h"
 #include "logcategories.h"
+#include "ownthread.h"
 #include "sseframe.h"
-#include "threadsanitizer.h"
 #include "websocket/websocketframes.h"
 
 #include <algorithm>
@@ -16,14 +16,7 @@ StreamWriter::StreamWriter(const Options &options, ConnectionBudget &budget, Cou
       m_webSocketEvents(std::move(webSocketEvents)), m_poller(SocketPoller::create(options.calls)),
       m_sender(FanOutSender::create(options.calls))
 {
-    m_thread.reset(QThread::create([this] {
-        ThreadSanitizer::acquire(this); // the construction, before start()
-        run();
-        ThreadSanitizer::release(this); // everything the thread did, before wait() returns
-    }));
-    m_thread->setObjectName(QStringLiteral("sse-writer")); // in top -H, perf, gdb
-    ThreadSanitizer::release(this);
-    m_thread->start();
+    m_thread = startOwnThread(this, QStringLiteral("sse-writer"), [this] { run(); });
 }
 
 StreamWriter::~StreamWriter()
@@ -34,8 +27,7 @@ StreamWriter::~StreamWriter()
         m_closeAll = true;
     }
     m_poller->wake();
-    m_thread->wait();
-    ThreadSanitizer::acquire(this);
+    waitForOwnThread(this, *m_thread);
 }
 
 void StreamWriter::add(quint64 id, SocketIo::Handle socket, const QByteArray &greeting, Kind kind,

@@ -2,8 +2,8 @@
 
 #include "eventhub.h"
 #include "jsonwriter.h"
+#include "ownthread.h"
 #include "sseframe.h"
-#include "threadsanitizer.h"
 #include "websocket/websocketframes.h"
 
 #include <QDateTime>
@@ -59,14 +59,7 @@ EventHistory::EventHistory(const Options &options, Order order, EventHub &hub)
     }
     m_resumeFloor = m_last;
     m_blocks.push_back(std::make_unique<Block>());
-    m_packer.reset(QThread::create([this] {
-        ThreadSanitizer::acquire(this); // the construction, before start()
-        packSealedBlocks();
-        ThreadSanitizer::release(this); // everything the thread did, before wait() returns
-    }));
-    m_packer->setObjectName(QStringLiteral("history-pack")); // in top -H, perf, gdb
-    ThreadSanitizer::release(this);
-    m_packer->start();
+    m_packer = startOwnThread(this, QStringLiteral("history-pack"), [this] { packSealedBlocks(); });
 }
 
 EventHistory::~EventHistory()
@@ -76,8 +69,7 @@ EventHistory::~EventHistory()
         m_stopPacking = true;
     }
     m_packWake.notify_one();
-    m_packer->wait();
-    ThreadSanitizer::acquire(this);
+    waitForOwnThread(this, *m_packer);
     for (const Waiter &waiter : m_waiters)
         SocketIo::close(waiter.subscriber.socket);
 }

@@ -1,6 +1,7 @@
 #include "idleconnectionpark.h"
 
 #include "connectionbudget.h"
+#include "ownthread.h"
 #include "socketpoller.h"
 #include "threadsanitizer.h"
 
@@ -36,14 +37,7 @@ private:
 IdleConnectionPark::IdleConnectionPark(ConnectionBudget &budget)
     : m_budget(budget), m_poller(SocketPoller::create())
 {
-    m_thread.reset(QThread::create([this] {
-        ThreadSanitizer::acquire(this); // the construction, before start()
-        run();
-        ThreadSanitizer::release(this); // everything the thread did, before wait() returns
-    }));
-    m_thread->setObjectName(QStringLiteral("http-park")); // in top -H, perf, gdb
-    ThreadSanitizer::release(this);
-    m_thread->start();
+    m_thread = startOwnThread(this, QStringLiteral("http-park"), [this] { run(); });
 }
 
 IdleConnectionPark::~IdleConnectionPark()
@@ -82,8 +76,7 @@ void IdleConnectionPark::closeAll()
         m_closing = true;
     }
     m_poller->wake();
-    m_thread->wait();
-    ThreadSanitizer::acquire(this);
+    waitForOwnThread(this, *m_thread);
 }
 
 void IdleConnectionPark::run()
