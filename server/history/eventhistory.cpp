@@ -10,6 +10,7 @@
 #include <QRandomGenerator>
 
 #include <algorithm>
+#include <limits>
 
 namespace {
 
@@ -29,18 +30,51 @@ QByteArray markerFrame(QByteArrayView type, QByteArrayView json, QByteArrayView 
 
 struct EventHistory::Block
 {
+    // 8 bytes an event: where its frame ends in `bytes` and when it was kept, after `startMs`
+    // (a block is sealed before that overflows, after 49 days). IDs that run one after another
+    // (a server's own) are the first one counted on; others (a cluster's) are kept in `ids`.
     struct Entry
     {
-        EventId id;
-        qsizetype end = 0; // of its frame in `bytes`
-        qint64 atMs = 0;   // kept at, on the history's clock
+        quint32 end = 0;
+        quint32 atMs = 0;
     };
     std::shared_ptr<QByteArray> bytes = std::make_shared<QByteArray>(); // null once packed
     std::shared_ptr<const QByteArray> packed; // the frames, qCompress()ed, once sealed
     std::vector<Entry> entries;
+    EventId firstId;
+    std::vector<EventId> ids; // every entry's, once they stop running in a row
+    qint64 startMs = 0;       // on the history's clock
 
+    qsizetype count() const { return qsizetype(entries.size()); }
     qsizetype startOf(qsizetype entry) const { return entry == 0 ? 0 : entries[entry - 1].end; }
+    qsizetype endOf(qsizetype entry) const { return entries[entry].end; }
     qsizetype size() const { return entries.empty() ? 0 : entries.back().end; }
+    qint64 keptAt(qsizetype entry) const { return startMs + entries[entry].atMs; }
+    EventId idOf(qsizetype entry) const
+    {
+        if (!ids.empty())
+            return ids[entry];
+        EventId id = firstId;
+        id.seq += quint64(entry);
+        return id;
+    }
+    bool holdsTimeSince(qint64 nowMs) const
+    {
+        return entries.empty() || nowMs - startMs <= std::numeric_limits<quint32>::max();
+    }
+    void add(const EventId &id, qint64 nowMs)
+    {
+        if (entries.empty()) {
+            firstId = id;
+            startMs = nowMs;
+        } else if (ids.empty() && !(id == idOf(count()) && !id.isLocal())) {
+            for (qsizetype entry = 0; entry < count(); ++entry)
+                ids.push_back(idOf(entry));
+        }
+        if (!ids.empty())
+            ids.push_back(id);
+        entries.push_back({quint32(bytes->size()), quint32(nowMs - startMs)});
+    }
 };
 
 EventHistory::EventHistory(const Options &options, Order order, EventHub &hub)
@@ -101,19 +135,28 @@ void EventHistory::append(const QByteArray &jsonLine, QByteArrayView clusterId)
 void EventHistory::keep(const EventId &id, const QByteArray &frame)
 {
     m_last = id;
+    const qint64 now = m_clock.elapsed();
+    if (!m_blocks.back()->holdsTimeSince(now))
+        seal();
     Block *open = m_blocks.back().get();
     open->bytes->append(frame);
-    open->entries.push_back({id, open->bytes->size(), m_clock.elapsed()});
+    open->add(id, now);
     ++m_events;
     m_bytes += frame.size();
-    if (open->bytes->size() >= blockBytes) {
-        open->bytes->squeeze();
-        open->entries.shrink_to_fit();
-        m_toPack.push_back(open->bytes);
-        m_packWake.notify_one();
-        m_blocks.push_back(std::make_unique<Block>());
-    }
+    if (open->bytes->size() >= blockBytes)
+        seal();
     trim();
+}
+
+void EventHistory::seal()
+{
+    Block *open = m_blocks.back().get();
+    open->bytes->squeeze();
+    open->entries.shrink_to_fit();
+    open->ids.shrink_to_fit();
+    m_toPack.push_back(open->bytes);
+    m_packWake.notify_one();
+    m_blocks.push_back(std::make_unique<Block>());
 }
 
 void EventHistory::packSealedBlocks()
@@ -146,14 +189,13 @@ void EventHistory::trim()
     const qint64 oldestKept = m_clock.elapsed() - m_options.maxAge.count();
     while (m_events > 0) {
         Block &first = *m_blocks.front();
-        const Block::Entry &entry = first.entries[m_firstEntry];
         if (m_events <= m_options.maxEvents && m_bytes <= m_options.maxBytes &&
-            entry.atMs >= oldestKept)
+            first.keptAt(m_firstEntry) >= oldestKept)
             break;
-        m_resumeFloor = entry.id; // a client that had it has everything still kept
-        m_bytes -= entry.end - first.startOf(m_firstEntry);
+        m_resumeFloor = first.idOf(m_firstEntry); // one who had it has everything still kept
+        m_bytes -= first.endOf(m_firstEntry) - first.startOf(m_firstEntry);
         --m_events;
-        if (++m_firstEntry == qsizetype(first.entries.size()) && m_blocks.size() > 1) {
+        if (++m_firstEntry == first.count() && m_blocks.size() > 1) {
             m_blocks.pop_front(); // streams still replaying it keep its bytes
             m_firstEntry = 0;
         }
@@ -182,16 +224,20 @@ EventHistory::Position EventHistory::firstAfter(const EventId &id) const
     // Blocks and their entries are in ID order: the first block whose last entry is after `id`.
     const auto block = std::partition_point(
         m_blocks.begin(), m_blocks.end(), [&id](const std::unique_ptr<Block> &b) {
-            return !b->entries.empty() && b->entries.back().id <= id;
+            return b->count() > 0 && b->idOf(b->count() - 1) <= id;
         });
     Position position{size_t(block - m_blocks.begin()), 0};
     if (block == m_blocks.end())
         return position;
-    const auto &entries = (*block)->entries;
-    const auto first = block == m_blocks.begin() ? entries.begin() + m_firstEntry : entries.begin();
-    position.entry = std::partition_point(first, entries.end(),
-                                          [&id](const Block::Entry &e) { return e.id <= id; }) -
-                     entries.begin();
+    qsizetype after = block == m_blocks.begin() ? m_firstEntry : 0;
+    for (qsizetype before = (*block)->count(); after < before;) {
+        const qsizetype middle = after + (before - after) / 2;
+        if ((*block)->idOf(middle) <= id)
+            after = middle + 1;
+        else
+            before = middle;
+    }
+    position.entry = after;
     return position;
 }
 
@@ -203,9 +249,9 @@ std::vector<StreamWriter::SharedPiece> EventHistory::piecesFrom(Position from,
     for (size_t b = from.block; b < m_blocks.size(); ++b) {
         const Block &block = *m_blocks[b];
         const qsizetype entry = b == from.block ? from.entry : 0;
-        if (entry >= qsizetype(block.entries.size()))
+        if (entry >= block.count())
             continue;
-        *events += qsizetype(block.entries.size()) - entry;
+        *events += block.count() - entry;
         const qsizetype start = block.startOf(entry);
         if (block.packed) {
             pieces.push_back({block.packed, start, block.size(), true});

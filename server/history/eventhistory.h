@@ -120,6 +120,8 @@ private:
 
     EventId nextId(QByteArrayView clusterId);
     void keep(const EventId &id, const QByteArray &frame);
+    // Closes the open block (to be packed) and opens a new one.
+    void seal();
     void trim();
     // The first kept event after `id`.
     Position firstAfter(const EventId &id) const;
