@@ -18,16 +18,21 @@ struct PresenceRegistry::Peer
     qint64 lastSeenUs = 0;
     qint64 seenMonotonicMs = 0;
     qint64 ts = 0;
+    // The registry holds a peer while it is stored; a Listing holds it while it is written out.
+    // All but `newer`/`older` is set before the peer is stored and never changes after, so
+    // holders read it freely.
+    mutable std::atomic<quint32> holders{1};
     quint32 extraLength = 0;
     quint16 idLength = 0;
     quint16 contentLength = 0;
-    PresenceMessage::Type type = PresenceMessage::Type::Online;
-    bool own = true;
-    bool verified = false;
-    // The registry holds a peer while it is stored; a Listing holds it while it is written out.
-    // Everything above `newer`/`older` never changes after create(), so holders read it freely.
-    mutable std::atomic<quint32> holders{1};
+    // One byte for these three: the strings start 53 bytes in, and a 52-character peer ID with
+    // a short content fits a 128-byte allocation instead of 144.
+    quint8 typeCode : 2;
+    bool own : 1;
+    bool verified : 1;
     char data[1];
+
+    PresenceMessage::Type type() const { return PresenceMessage::Type(typeCode); }
 
     QByteArrayView id() const { return {data, idLength}; }
     QByteArrayView content() const { return {data + idLength, contentLength}; }
@@ -44,6 +49,9 @@ struct PresenceRegistry::Peer
         peer->idLength = static_cast<quint16>(id.size());
         peer->contentLength = static_cast<quint16>(content.size());
         peer->extraLength = static_cast<quint32>(extra.size());
+        peer->typeCode = 0;
+        peer->own = true;
+        peer->verified = false;
         char *out = peer->data;
         for (const QByteArrayView part : {id, content, extra}) {
             if (part.isEmpty())
@@ -67,7 +75,7 @@ struct PresenceRegistry::Peer
     {
         out.append("{\"peer_id\":").append(id());
         out.append(",\"type\":\"")
-            .append(PresenceMessage::typeName(type))
+            .append(PresenceMessage::typeName(type()))
             .append("\",\"content\":");
         out.append(content());
         out.append(",\"ts\":");
@@ -166,7 +174,7 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
     QByteArray content;
     JsonWriter::appendString(content, message.content);
     Peer *peer = Peer::create(id, content, rowExtraMembers(message.extraMembers));
-    peer->type = message.type;
+    peer->typeCode = quint8(message.type);
     peer->ts = message.ts;
     peer->lastSeenUs = lastSeenUs;
     peer->seenMonotonicMs = monotonicMs;
@@ -260,7 +268,7 @@ QList<PresenceRegistry::Row> PresenceRegistry::rows() const
     for (const Group *group : {&m_online, &m_updated}) {
         for (const Peer *peer = group->newest; peer; peer = peer->older) {
             Row row;
-            row.message.type = peer->type;
+            row.message.type = peer->type();
             row.message.peerId = JsonReader::decodeString(peer->id()).value_or(QByteArray());
             row.message.content = JsonReader::decodeString(peer->content()).value_or(QByteArray());
             row.message.ts = peer->ts;
@@ -423,7 +431,7 @@ void PresenceRegistry::insertByLastSeen(Group &group, Peer *peer)
 
 void PresenceRegistry::unlink(Peer *peer)
 {
-    Group &group = groupFor(peer->type);
+    Group &group = groupFor(peer->type());
     (peer->newer ? peer->newer->older : group.newest) = peer->older;
     (peer->older ? peer->older->newer : group.oldest) = peer->newer;
     --group.count;
