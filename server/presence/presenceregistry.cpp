@@ -149,8 +149,7 @@ PresenceRegistry::PresenceRegistry() = default;
 
 PresenceRegistry::~PresenceRegistry()
 {
-    for (Peer *peer : std::as_const(m_index))
-        Peer::release(peer);
+    m_index.forEach([](const Peer *peer) { Peer::release(peer); });
 }
 
 PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &message,
@@ -159,8 +158,7 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
 {
     QByteArray id;
     JsonWriter::appendString(id, message.peerId);
-    const auto found = m_index.constFind(id);
-    Peer *existing = found == m_index.cend() ? nullptr : found.value();
+    Peer *existing = m_index.find(id);
 
     if (message.type == PresenceMessage::Type::Offline) {
         if (!existing) {
@@ -184,7 +182,7 @@ PresenceRegistry::Change PresenceRegistry::applyAt(const PresenceMessage &messag
         remove(existing, -1);
     else
         m_departures.remove(id);
-    m_index.insert(peer->id(), peer);
+    m_index.insert(peer);
     if (placement == Placement::Newest)
         pushFront(groupFor(message.type), peer);
     else
@@ -219,10 +217,10 @@ bool PresenceRegistry::isNews(const QByteArray &peerId, qint64 lastSeenUs,
     const auto departed = m_departures.constFind(id);
     if (departed != m_departures.cend() && departed.value() >= lastSeenUs)
         return false;
-    const auto found = m_index.constFind(id);
-    if (found == m_index.cend())
+    const Peer *peer = m_index.find(id);
+    if (!peer)
         return true;
-    const qint64 stored = found.value()->lastSeenUs;
+    const qint64 stored = peer->lastSeenUs;
     return type == PresenceMessage::Type::Offline ? lastSeenUs >= stored : lastSeenUs > stored;
 }
 
@@ -236,18 +234,18 @@ QList<QByteArray> PresenceRegistry::addressesOf(const QByteArray &peerId) const
 {
     QByteArray id;
     JsonWriter::appendString(id, peerId);
-    const Peer *peer = m_index.value(id);
+    const Peer *peer = m_index.find(id);
     return peer ? addressesIn(peer->extra()) : QList<QByteArray>();
 }
 
 QList<std::pair<QByteArray, QList<QByteArray>>> PresenceRegistry::peersWithAddresses() const
 {
     QList<std::pair<QByteArray, QList<QByteArray>>> peers;
-    for (const Peer *peer : std::as_const(m_index)) {
+    m_index.forEach([&peers](const Peer *peer) {
         QList<QByteArray> addresses = addressesIn(peer->extra());
         if (!addresses.isEmpty())
             peers.append({*JsonReader::decodeString(peer->id()), std::move(addresses)});
-    }
+    });
     return peers;
 }
 
@@ -255,10 +253,10 @@ std::optional<qint64> PresenceRegistry::lastSeenOf(const QByteArray &peerId) con
 {
     QByteArray id;
     JsonWriter::appendString(id, peerId);
-    const auto found = m_index.constFind(id);
-    if (found == m_index.cend())
+    const Peer *peer = m_index.find(id);
+    if (!peer)
         return std::nullopt;
-    return found.value()->lastSeenUs;
+    return peer->lastSeenUs;
 }
 
 QList<PresenceRegistry::Row> PresenceRegistry::rows() const
@@ -443,7 +441,7 @@ void PresenceRegistry::remove(Peer *peer, qint64 departedUs)
     unlink(peer);
     if (departedUs >= 0)
         m_departures.insert(peer->id().toByteArray(), departedUs);
-    m_index.remove(peer->id());
+    m_index.remove(peer);
     changed();
     Peer::release(peer);
 }

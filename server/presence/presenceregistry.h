@@ -1,5 +1,6 @@
 #pragma once
 
+#include "idindex.h"
 #include "presencemessage.h"
 
 #include <QByteArray>
@@ -17,7 +18,7 @@
 // (the next to expire) is always at the back of a group.
 //
 // Memory matters (100,000 peers on a small VPS): each peer is one allocation holding its
-// fields already JSON-escaped, indexed by a view of its own escaped ID; rows and the
+// fields already JSON-escaped, indexed by its own escaped ID (IdIndex); rows and the
 // /peers.json body are built from them only when asked for.
 class PresenceRegistry
 {
@@ -153,7 +154,7 @@ private:
 
     Group m_online;
     Group m_updated;
-    QHash<QByteArrayView, Peer *> m_index;  // keyed by the escaped ID each peer holds
+    IdIndex<Peer> m_index;                  // by the escaped ID each peer holds
     QHash<QByteArray, qint64> m_departures; // escaped ID -> last_seen (µs) of its last departure
     QSet<QByteArray> m_onWebSocket;         // escaped IDs
     QByteArray m_peersJson;                 // empty when stale
