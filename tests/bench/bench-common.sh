@@ -85,7 +85,9 @@ start_server() {
         "$REFERENCE" -addr "127.0.0.1:$PORT" 2>"$logfile" &
     fi
     SERVER_PID=$!
-    for _ in $(seq 100); do
+    # Up to 20 s: just after a figure that held 10,000 connections, the machine is still busy
+    # closing them (5 s once ran out in session 16).
+    for _ in $(seq 400); do
         if ! port_is_free "$PORT"; then
             return
         fi
