@@ -157,7 +157,7 @@ private:
     } m_snapshot;
     Stats m_stats;
     // Sealed blocks' frames waiting for the packing thread, which m_packWake wakes.
-    std::deque<std::shared_ptr<const QByteArray>> m_toPack;
+    std::deque<std::weak_ptr<const QByteArray>> m_toPack;
     bool m_stopPacking = false;
     std::condition_variable m_packWake;
     std::unique_ptr<QThread> m_packer; // last: it stops before the rest is destroyed
