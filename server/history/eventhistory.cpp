@@ -67,7 +67,9 @@ struct EventHistory::Block
         if (entries.empty()) {
             firstId = id;
             startMs = nowMs;
-        } else if (ids.empty() && !(id == idOf(count()) && !id.isLocal())) {
+        }
+        // The first ID that does not follow on from the others: from then on each is kept.
+        if (ids.empty() && !entries.empty() && (id.isLocal() || !(id == idOf(count())))) {
             for (qsizetype entry = 0; entry < count(); ++entry)
                 ids.push_back(idOf(entry));
         }

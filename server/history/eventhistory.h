@@ -29,9 +29,10 @@ class EventHub;
 // after the ones it was given. Frames are kept in blocks of about 64 KiB that replays share with
 // the streams (no copy per subscriber); the history is bounded by count, age and bytes.
 //
-// A full block is compressed by a thread of the history's own, off the locks publishes wait
-// for: event frames shrink about 3.6 times, most of what 50,000 kept events cost. A replay hands
-// the compressed block to the stream writer, which inflates it when the stream gets to it.
+// A full block is compressed by a thread of the history's own, at idle priority and off the
+// locks publishes wait for: event frames shrink about four times (8.6 MB of 50,000 registrations
+// to 1.95 MB). A replay hands the compressed block to the stream writer, which inflates it when
+// the stream gets to it.
 //
 // Lock order: the presence lock (append() is called under it), then this one, then the hub's.
 class EventHistory
